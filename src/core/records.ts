@@ -1,0 +1,85 @@
+// Records of a conversation file. One JSON object per line, appended, never rewritten.
+// `v` versions the record shape so that later releases can read older files.
+import type { AssistantStatus, CompactionMode, ErrorKind } from '../shared/protocol';
+
+/**
+ * A content block exactly as the API returned it or as Marathon sent it. Kept as plain JSON so that
+ * compaction blocks round-trip byte for byte (same keys, `signature`, `tool_changes`).
+ */
+export type StoredBlock = { type: string } & { [key: string]: unknown };
+
+export interface UsageFigures {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** Tokens spent by compaction iterations (input + output), billed but not in the context. */
+  compactionInputTokens: number;
+  compactionOutputTokens: number;
+  /** Size of the context after this turn (last `message` iteration; input + caches + output). */
+  contextTokens: number;
+}
+
+export type ConversationRecord =
+  | { v: 1; kind: 'user'; id: string; at: number; content: StoredBlock[] }
+  | {
+      v: 1;
+      kind: 'assistant';
+      id: string;
+      at: number;
+      /** The whole response content, compaction blocks included, as received. */
+      content: StoredBlock[];
+      stopReason: string | null;
+      status: Exclude<AssistantStatus, 'streaming'>;
+      model: string;
+      usage?: UsageFigures;
+    }
+  | {
+      v: 1;
+      kind: 'compaction';
+      id: string;
+      at: number;
+      compactionKind: 'threshold' | 'onDemand';
+      /** The signed on-demand block; threshold blocks live in their assistant record. */
+      block?: StoredBlock;
+      failed: boolean;
+      summary: string | null;
+      coveredMessages: number;
+      /** Ids of the user and assistant records put back verbatim after a threshold compaction. */
+      putBack?: string[];
+      /** The turn waited for the user's Continue after this compaction (mode `pause`). */
+      paused?: boolean;
+      tokensBefore?: number;
+      tokensAfter?: number;
+      costUsd?: number;
+    }
+  | { v: 1; kind: 'error'; id: string; at: number; errorKind: ErrorKind; message: string; retryable: boolean }
+  | { v: 1; kind: 'title'; at: number; title: string }
+  | { v: 1; kind: 'settings'; at: number; compactionMode: CompactionMode };
+
+export type RecordKind = ConversationRecord['kind'];
+
+export function isConversationRecord(value: unknown): value is ConversationRecord {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const record = value as { v?: unknown; kind?: unknown; at?: unknown };
+  return (
+    record.v === 1 &&
+    typeof record.at === 'number' &&
+    (record.kind === 'user' ||
+      record.kind === 'assistant' ||
+      record.kind === 'compaction' ||
+      record.kind === 'error' ||
+      record.kind === 'title' ||
+      record.kind === 'settings')
+  );
+}
+
+/** Plain text of a list of blocks, for display, titles and search. */
+export function textOf(content: readonly StoredBlock[]): string {
+  return content
+    .filter((block) => block.type === 'text' && typeof block.text === 'string')
+    .map((block) => block.text as string)
+    .join('');
+}

@@ -1,0 +1,656 @@
+// One conversation: persists every record before acting on it, runs turns on the SDK's beta stream,
+// and keeps the request bounded with server-side compaction (threshold, and on demand once signed).
+import type Anthropic from '@anthropic-ai/sdk';
+import type { CompactionMode, ContextMeter, TimelineItem } from '../shared/protocol';
+import { classifyError, isCompactionUnsupported, type ClassifiedError } from './errors';
+import { RequestHistory, isLiveCompactionBlock, type ApiMessage } from './history';
+import { silentLogger, type ConversationStore, type Logger } from './ports';
+import { textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
+import { timelineItem } from './timeline';
+import { UsageLedger, estimateTokens, priceFor, usageFigures, type ApiUsage, type ModelPrice } from './usage';
+
+export const THRESHOLD_BETA = 'compact-2026-01-12';
+export const ON_DEMAND_BETA = 'compact-2026-09-04';
+export const MIN_TRIGGER_TOKENS = 50_000;
+
+export type MessagesClient = Pick<Anthropic, 'beta'>;
+
+export interface SessionSettings {
+  model: string;
+  maxTokens: number;
+  triggerTokens: number;
+  instructions: string;
+  mode: CompactionMode;
+  keepRecentTurns: number;
+  contextWindow: number;
+  prices?: Readonly<Record<string, ModelPrice>>;
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export type SessionEvent =
+  | { type: 'turnStarted'; user?: TimelineItem; assistantId: string }
+  | { type: 'textDelta'; assistantId: string; text: string }
+  | { type: 'item'; item: TimelineItem }
+  | { type: 'turnFinished'; item: TimelineItem }
+  | { type: 'turnFailed'; error: TimelineItem; draft?: string }
+  | { type: 'usage'; meter: ContextMeter }
+  | { type: 'generating'; generating: boolean }
+  | { type: 'notice'; level: 'info' | 'warning'; message: string }
+  | { type: 'retrying'; attempt: number; delayMs: number; reason: string };
+
+export interface SessionDeps {
+  store: ConversationStore;
+  conversationId: string;
+  client: () => Promise<MessagesClient>;
+  settings: () => SessionSettings;
+  systemPrompt: () => Promise<string>;
+  logger?: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** A stream silent for this long is treated as dropped. */
+  idleTimeoutMs?: number;
+  /** Records read at open to show the last screen. */
+  tailSize?: number;
+}
+
+type AssistantRecord = Extract<ConversationRecord, { kind: 'assistant' }>;
+type CompactionRecord = Extract<ConversationRecord, { kind: 'compaction' }>;
+
+interface StreamResult {
+  message?: { content: StoredBlock[]; stop_reason: string | null; usage: ApiUsage; model: string };
+  partial: StoredBlock[];
+  error?: ClassifiedError;
+  rawError?: unknown;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
+/** Turns continue by themselves after `pause_turn` and paused compactions; this bounds a runaway loop. */
+const MAX_CONTINUATIONS = 8;
+
+let idCounter = 0;
+export function newRecordId(prefix: string): string {
+  idCounter = (idCounter + 1) % 1_000_000;
+  return `${prefix}-${Date.now().toString(36)}-${idCounter.toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class ConversationSession {
+  private readonly logger: Logger;
+  private readonly retry: RetryPolicy;
+  private readonly listeners = new Set<(event: SessionEvent) => void>();
+  private readonly ledger = new UsageLedger();
+  private abort: AbortController | undefined;
+  private compactionSupported = true;
+  /** The newest records, oldest first, for the view; bounded. */
+  private tail: ConversationRecord[] = [];
+  private hasOlderRecords = false;
+
+  private constructor(
+    private readonly deps: SessionDeps,
+    private history: RequestHistory,
+  ) {
+    this.logger = deps.logger ?? silentLogger;
+    this.retry = { ...DEFAULT_RETRY, ...deps.retry };
+  }
+
+  /** Opens a conversation from its tail: enough records to show the last screen and rebuild the request state. */
+  static async open(deps: SessionDeps): Promise<ConversationSession> {
+    const tailSize = deps.tailSize ?? 100;
+    let count = tailSize;
+    let records = await deps.store.readTail(deps.conversationId, count);
+    // Read further back only until the last compaction anchor (and what it put back) is inside the tail.
+    while (records.length === count && !ConversationSession.tailReachesAnchor(records)) {
+      count *= 4;
+      records = await deps.store.readTail(deps.conversationId, count);
+    }
+    const session = new ConversationSession(deps, RequestHistory.rebuild(records));
+    session.hasOlderRecords = records.length === count;
+    session.tail = records.slice(-tailSize);
+    if (records.length > tailSize) {
+      session.hasOlderRecords = true;
+    }
+    for (const record of records) {
+      if (record.kind === 'assistant' && record.usage) {
+        session.ledger.add(record.usage, priceFor(record.model, deps.settings().prices));
+      }
+    }
+    return session;
+  }
+
+  private static tailReachesAnchor(records: readonly ConversationRecord[]): boolean {
+    if (!RequestHistory.containsAnchor(records)) {
+      return false;
+    }
+    const ids = new Set(records.map((record) => ('id' in record ? record.id : '')));
+    return records.every((record) => record.kind !== 'compaction' || (record.putBack ?? []).every((id) => ids.has(id)));
+  }
+
+  get id(): string {
+    return this.deps.conversationId;
+  }
+
+  get generating(): boolean {
+    return this.abort !== undefined;
+  }
+
+  onEvent(listener: (event: SessionEvent) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Timeline items of the newest records, for the view. */
+  items(): { items: TimelineItem[]; hasOlder: boolean } {
+    return { items: this.tail.flatMap((record) => timelineItem(record)), hasOlder: this.hasOlderRecords };
+  }
+
+  meter(): ContextMeter {
+    const settings = this.deps.settings();
+    return this.ledger.meter(settings.triggerTokens, settings.contextWindow);
+  }
+
+  /** The request the next turn would send, for tests and the benchmark. */
+  async previewRequest(): Promise<Record<string, unknown>> {
+    return this.buildRequest(this.history.toMessages());
+  }
+
+  cancel(): void {
+    this.abort?.abort();
+  }
+
+  async send(text: string): Promise<void> {
+    if (this.generating) {
+      this.emit({ type: 'notice', level: 'info', message: 'Marathon is still answering. Stop it first, or wait.' });
+      return;
+    }
+    if (text.trim().length === 0) {
+      this.emit({ type: 'notice', level: 'info', message: 'Type a message first.' });
+      return;
+    }
+    const user: ConversationRecord = { v: 1, kind: 'user', id: newRecordId('u'), at: Date.now(), content: [{ type: 'text', text }] };
+    // The user's words reach the disk before anything can fail.
+    await this.persist(user);
+    this.history.push(user);
+    const assistantId = newRecordId('a');
+    this.emit({ type: 'turnStarted', user: timelineItem(user)[0], assistantId });
+    await this.runTurn(assistantId, text);
+  }
+
+  /** Answers the last user message again (after an error or an interrupted answer). */
+  async retryLast(): Promise<void> {
+    if (this.generating) {
+      return;
+    }
+    const lastMessage = [...this.tail].reverse().find((record) => record.kind === 'user' || record.kind === 'assistant');
+    if (lastMessage?.kind === 'assistant' && lastMessage.status !== 'interrupted' && lastMessage.status !== 'stopped') {
+      this.emit({ type: 'notice', level: 'info', message: 'The last answer is complete; nothing to retry.' });
+      return;
+    }
+    if (lastMessage?.kind === 'assistant') {
+      this.history.dropLast(lastMessage.id);
+    }
+    if (!lastMessage) {
+      return;
+    }
+    const assistantId = newRecordId('a');
+    this.emit({ type: 'turnStarted', assistantId });
+    await this.runTurn(assistantId);
+  }
+
+  /** Continues a cut answer, or resumes a turn paused after compaction. */
+  async continueTurn(): Promise<void> {
+    if (this.generating) {
+      return;
+    }
+    const last = [...this.tail].reverse().find((record) => record.kind !== 'title' && record.kind !== 'settings');
+    if (last?.kind === 'compaction' && last.compactionKind === 'threshold') {
+      const assistantId = newRecordId('a');
+      this.emit({ type: 'turnStarted', assistantId });
+      await this.runTurn(assistantId);
+      return;
+    }
+    await this.send('Please continue exactly where your last answer stopped.');
+  }
+
+  /** Compacts on demand (command, button, or before a turn that would pass the trigger). */
+  async compactNow(): Promise<boolean> {
+    if (this.generating) {
+      this.emit({ type: 'notice', level: 'info', message: 'Wait for the answer to finish, then compact.' });
+      return false;
+    }
+    this.abort = new AbortController();
+    this.emit({ type: 'generating', generating: true });
+    try {
+      return await this.compactOnDemand(this.abort.signal, []);
+    } finally {
+      this.abort = undefined;
+      this.emit({ type: 'generating', generating: false });
+    }
+  }
+
+  private emit(event: SessionEvent): void {
+    for (const listener of this.listeners) {
+      listener(event);
+    }
+  }
+
+  private async persist(record: ConversationRecord): Promise<void> {
+    await this.deps.store.append(this.deps.conversationId, record);
+    this.tail.push(record);
+    const tailSize = this.deps.tailSize ?? 100;
+    if (this.tail.length > tailSize * 2) {
+      this.tail = this.tail.slice(-tailSize);
+      this.hasOlderRecords = true;
+    }
+  }
+
+  private async runTurn(assistantId: string, draft?: string): Promise<void> {
+    const abort = new AbortController();
+    this.abort = abort;
+    this.emit({ type: 'generating', generating: true });
+    try {
+      await this.compactBeforeTurnIfNeeded(abort.signal);
+      for (let continuation = 0; continuation <= MAX_CONTINUATIONS; continuation++) {
+        const result = await this.streamWithRetries(assistantId, abort.signal);
+        const next = await this.settle(assistantId, result, draft, abort.signal);
+        if (next === 'done') {
+          return;
+        }
+        assistantId = newRecordId('a');
+        this.emit({ type: 'turnStarted', assistantId });
+      }
+      this.emit({ type: 'notice', level: 'warning', message: 'The answer kept pausing; stopped after several continuations. Send a message to go on.' });
+    } catch (error) {
+      // A failure of Marathon itself (not the API): show it and keep what the user typed.
+      this.logger.error(error instanceof Error ? error : String(error));
+      await this.fail(classifyError(error), draft);
+    } finally {
+      this.abort = undefined;
+      this.emit({ type: 'generating', generating: false });
+    }
+  }
+
+  /** Handles one finished request; returns whether the turn goes on with another request. */
+  private async settle(assistantId: string, result: StreamResult, draft: string | undefined, signal: AbortSignal): Promise<'done' | 'continue'> {
+    const settings = this.deps.settings();
+    if (!result.message) {
+      const error = result.error ?? { kind: 'unknown' as const, message: 'No answer.', retryable: true };
+      const text = textOf(result.partial);
+      if (text.length > 0 || error.aborted) {
+        await this.finishAssistant(assistantId, result.partial, null, error.aborted ? 'stopped' : 'interrupted', settings.model);
+      }
+      if (!error.aborted) {
+        await this.fail(error, text.length > 0 ? undefined : draft);
+      }
+      return 'done';
+    }
+    const { message } = result;
+    const figures = usageFigures(message.usage);
+    const first = message.content[0];
+    if (message.stop_reason === 'compaction' && first?.type === 'compaction') {
+      return this.settlePausedCompaction(first, message, figures, signal);
+    }
+    if (first?.type === 'compaction') {
+      await this.recordThresholdMarker(first, figures, []);
+    }
+    const status = message.stop_reason === 'max_tokens' ? 'cut' : message.stop_reason === 'refusal' ? 'refused' : 'done';
+    await this.finishAssistant(assistantId, message.content, message.stop_reason, status, message.model, figures);
+    if (message.stop_reason === 'pause_turn') {
+      return 'continue';
+    }
+    if (settings.mode === 'manual' && this.ledger.contextTokens > settings.contextWindow * 0.8) {
+      this.emit({ type: 'notice', level: 'warning', message: 'The conversation is close to the context window. Compact now to keep going.' });
+    }
+    return 'done';
+  }
+
+  private async settlePausedCompaction(
+    block: StoredBlock,
+    message: NonNullable<StreamResult['message']>,
+    figures: UsageFigures,
+    _signal: AbortSignal,
+  ): Promise<'done' | 'continue'> {
+    const settings = this.deps.settings();
+    const record: AssistantRecord = {
+      v: 1,
+      kind: 'assistant',
+      id: newRecordId('a'),
+      at: Date.now(),
+      content: message.content,
+      stopReason: 'compaction',
+      status: 'done',
+      model: message.model,
+      usage: figures,
+    };
+    await this.persist(record);
+    this.ledger.add(figures, priceFor(message.model, settings.prices));
+    if (!isLiveCompactionBlock(block)) {
+      await this.recordThresholdMarker(block, figures, []);
+      return 'continue';
+    }
+    const covered = this.history.messageCount;
+    this.history.push(record);
+    const putBack = this.history.applyPausedCompaction(block, settings.keepRecentTurns);
+    const marker = await this.recordThresholdMarker(block, figures, putBack, covered, settings.mode === 'pause');
+    this.emit({ type: 'usage', meter: this.meter() });
+    return marker.paused ? 'done' : 'continue';
+  }
+
+  private async recordThresholdMarker(
+    block: StoredBlock,
+    figures: UsageFigures,
+    putBack: string[],
+    coveredMessages = this.history.messageCount,
+    paused = false,
+  ): Promise<CompactionRecord & { paused: boolean }> {
+    const settings = this.deps.settings();
+    const summary = typeof block.content === 'string' ? block.content : null;
+    const marker: CompactionRecord = {
+      v: 1,
+      kind: 'compaction',
+      id: newRecordId('c'),
+      at: Date.now(),
+      compactionKind: 'threshold',
+      failed: summary === null || summary.length === 0,
+      summary,
+      coveredMessages,
+      putBack,
+      tokensBefore: figures.compactionInputTokens || undefined,
+      tokensAfter: summary ? estimateTokens(summary) : undefined,
+      costUsd: costOfCompaction(figures, priceFor(settings.model, settings.prices)),
+      paused: paused || undefined,
+    };
+    await this.persist(marker);
+    this.emit({ type: 'item', item: timelineItem(marker)[0]! });
+    if (marker.failed) {
+      this.logger.warn('[Compaction] the server returned a failed compaction (content null); the conversation continues uncompacted');
+    }
+    return { ...marker, paused };
+  }
+
+  private async finishAssistant(
+    assistantId: string,
+    content: StoredBlock[],
+    stopReason: string | null,
+    status: AssistantRecord['status'],
+    model: string,
+    usage?: UsageFigures,
+  ): Promise<void> {
+    const record: AssistantRecord = { v: 1, kind: 'assistant', id: assistantId, at: Date.now(), content, stopReason, status, model, usage };
+    await this.persist(record);
+    this.history.push(record);
+    if (usage) {
+      this.ledger.add(usage, priceFor(model, this.deps.settings().prices));
+      this.emit({ type: 'usage', meter: this.meter() });
+    }
+    this.emit({ type: 'turnFinished', item: timelineItem(record)[0] ?? { kind: 'assistant', id: assistantId, at: record.at, text: '', status, model } });
+  }
+
+  private async fail(error: ClassifiedError, draft?: string): Promise<void> {
+    const record: ConversationRecord = {
+      v: 1,
+      kind: 'error',
+      id: newRecordId('e'),
+      at: Date.now(),
+      errorKind: error.kind,
+      message: error.message,
+      retryable: error.retryable || error.kind === 'connection' || error.kind === 'interrupted',
+    };
+    await this.persist(record);
+    this.emit({ type: 'turnFailed', error: timelineItem(record)[0]!, draft });
+  }
+
+  /**
+   * While the conversation carries a signed block the API refuses threshold compaction, so Marathon
+   * compacts on demand before a turn that would pass the trigger.
+   */
+  private async compactBeforeTurnIfNeeded(signal: AbortSignal): Promise<void> {
+    const settings = this.deps.settings();
+    if (!this.compactionSupported || settings.mode === 'manual' || !this.history.signed) {
+      return;
+    }
+    const pending = this.history.pendingUserIds();
+    const added = this.history
+      .toMessages()
+      .slice(-1)
+      .reduce((sum, message) => sum + estimateTokens(JSON.stringify(message.content)), 0);
+    if (this.ledger.contextTokens + added >= settings.triggerTokens) {
+      await this.compactOnDemand(signal, pending);
+    }
+  }
+
+  /** Sends an on-demand compaction; the pending user messages stay after the signed block. */
+  private async compactOnDemand(signal: AbortSignal, keptIds: readonly string[]): Promise<boolean> {
+    const settings = this.deps.settings();
+    const messages = this.history.messagesExcept(keptIds);
+    if (messages.length === 0) {
+      this.emit({ type: 'notice', level: 'info', message: 'There is nothing to compact yet.' });
+      return false;
+    }
+    const covered = messages.length;
+    const tokensBefore = this.ledger.contextTokens || undefined;
+    const body: Record<string, unknown> = {
+      model: settings.model,
+      max_tokens: Math.max(settings.maxTokens, 4096),
+      system: await this.systemBlocks(),
+      messages,
+      compaction: settings.instructions.trim() ? { type: 'summarize', instructions: settings.instructions } : { type: 'summarize' },
+      betas: [ON_DEMAND_BETA],
+    };
+    this.logger.info(`[Compaction] compacting on demand (${covered} messages)`);
+    let response: { content: StoredBlock[]; stop_reason: string | null; usage: ApiUsage; model: string };
+    try {
+      const client = await this.deps.client();
+      response = (await client.beta.messages.create(body as never, { signal, maxRetries: this.retry.maxRetries })) as unknown as typeof response;
+    } catch (raw) {
+      const error = classifyError(raw);
+      if (!error.aborted) {
+        this.logger.warn(`[Compaction] on-demand compaction failed: ${error.message}`);
+        this.emit({ type: 'notice', level: 'warning', message: `Compaction failed: ${error.message}` });
+      }
+      return false;
+    }
+    const figures = usageFigures(response.usage);
+    this.ledger.add(figures, priceFor(response.model, settings.prices));
+    const block = response.content[0];
+    const live = response.stop_reason === 'compaction' && block !== undefined && isLiveCompactionBlock(block);
+    const summary = live && typeof block.content === 'string' ? block.content : null;
+    const marker: CompactionRecord = {
+      v: 1,
+      kind: 'compaction',
+      id: newRecordId('c'),
+      at: Date.now(),
+      compactionKind: 'onDemand',
+      block: live ? block : undefined,
+      failed: !live,
+      summary,
+      coveredMessages: covered,
+      putBack: live ? [...keptIds] : undefined,
+      tokensBefore,
+      tokensAfter: summary ? estimateTokens(summary) : undefined,
+      costUsd: costOfCompaction(figures, priceFor(response.model, settings.prices)),
+    };
+    await this.persist(marker);
+    if (live) {
+      this.history.applyOnDemandCompaction(block, keptIds);
+      // The context is now the summary plus what was kept; the next answer will measure it exactly.
+      this.ledger.contextTokens = estimateTokens(summary ?? '') + estimateTokens(JSON.stringify(this.history.toMessages().slice(1)));
+    } else {
+      this.logger.warn(`[Compaction] on-demand compaction produced no summary (stop reason ${response.stop_reason}); keeping the conversation as it is`);
+    }
+    this.emit({ type: 'item', item: timelineItem(marker)[0]! });
+    this.emit({ type: 'usage', meter: this.meter() });
+    return live;
+  }
+
+  private async systemBlocks(): Promise<StoredBlock[]> {
+    // The breakpoint at the end of the system prompt keeps it cached across compactions.
+    return [{ type: 'text', text: await this.deps.systemPrompt(), cache_control: { type: 'ephemeral' } }];
+  }
+
+  private async buildRequest(messages: ApiMessage[]): Promise<Record<string, unknown>> {
+    const settings = this.deps.settings();
+    const body: Record<string, unknown> = {
+      model: settings.model,
+      max_tokens: settings.maxTokens,
+      system: await this.systemBlocks(),
+      messages: withCacheBreakpoints(messages),
+    };
+    if (!this.compactionSupported) {
+      return body;
+    }
+    const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);
+    if (this.history.signed) {
+      body.betas = [ON_DEMAND_BETA];
+      return body;
+    }
+    body.betas = [THRESHOLD_BETA];
+    if (settings.mode === 'manual') {
+      if (this.history.hasThresholdBlock) {
+        // Threshold blocks must keep their strategy declared; a trigger past the window never fires.
+        body.context_management = { edits: [{ type: 'compact_20260112', trigger: { type: 'input_tokens', value: Math.max(settings.contextWindow + 1, MIN_TRIGGER_TOKENS) } }] };
+      }
+      return body;
+    }
+    const edit: Record<string, unknown> = {
+      type: 'compact_20260112',
+      trigger: { type: 'input_tokens', value: trigger },
+      // Marathon pauses after every compaction to put the current request back verbatim.
+      pause_after_compaction: true,
+    };
+    if (settings.instructions.trim()) {
+      edit.instructions = settings.instructions;
+    }
+    body.context_management = { edits: [edit] };
+    return body;
+  }
+
+  private async streamWithRetries(assistantId: string, signal: AbortSignal): Promise<StreamResult> {
+    let triedCompaction = false;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.streamOnce(assistantId, signal);
+      if (result.message || !result.error) {
+        return result;
+      }
+      const error = result.error;
+      if (error.aborted || textOf(result.partial).length > 0) {
+        return result;
+      }
+      if (error.kind === 'contextWindow' && !triedCompaction && this.compactionSupported) {
+        triedCompaction = true;
+        this.emit({ type: 'notice', level: 'info', message: 'The conversation outgrew the context window; compacting it, then retrying.' });
+        if (await this.compactOnDemand(signal, this.history.pendingUserIds())) {
+          continue;
+        }
+        return result;
+      }
+      if (this.compactionSupported && isCompactionUnsupported(result.rawError, error)) {
+        this.compactionSupported = false;
+        this.logger.warn(`[Chat] compaction is not available for this model or endpoint: ${error.message}`);
+        this.emit({ type: 'notice', level: 'warning', message: 'This model or endpoint does not support compaction; the conversation goes on without it.' });
+        continue;
+      }
+      if (!error.retryable || attempt >= this.retry.maxRetries) {
+        return result;
+      }
+      const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+      const delayMs = error.retryAfterSeconds !== undefined ? Math.min(this.retry.maxDelayMs, error.retryAfterSeconds * 1000) : backoff;
+      this.logger.info(`[Chat] ${error.message} Retrying in ${Math.round(delayMs)} ms (attempt ${attempt + 1} of ${this.retry.maxRetries})`);
+      this.emit({ type: 'retrying', attempt: attempt + 1, delayMs, reason: error.message });
+      await sleep(delayMs, signal);
+      if (signal.aborted) {
+        return { partial: [], error: { kind: 'unknown', message: 'Stopped.', retryable: false, aborted: true } };
+      }
+    }
+  }
+
+  private async streamOnce(assistantId: string, signal: AbortSignal): Promise<StreamResult> {
+    const body = await this.buildRequest(this.history.toMessages());
+    const client = await this.deps.client();
+    const idle = new AbortController();
+    const onAbort = () => idle.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    let stalled = false;
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        stalled = true;
+        idle.abort();
+      }, this.deps.idleTimeoutMs ?? 90_000);
+    };
+    const stream = client.beta.messages.stream(body as never, { signal: idle.signal, maxRetries: 0 });
+    try {
+      armIdle();
+      for await (const event of stream) {
+        armIdle();
+        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+          this.emit({ type: 'textDelta', assistantId, text: event.delta.text });
+        }
+      }
+      const final = await stream.finalMessage();
+      return { message: final as unknown as NonNullable<StreamResult['message']>, partial: [] };
+    } catch (raw) {
+      const partial = ((stream.currentMessage?.content ?? []) as unknown as StoredBlock[]).filter((block) => block.type === 'text');
+      if (stalled && !signal.aborted) {
+        return { partial, error: { kind: 'connection', message: 'The answer stalled; the connection was reset.', retryable: true }, rawError: raw };
+      }
+      const error = classifyError(raw);
+      if (signal.aborted) {
+        return { partial, error: { ...error, aborted: true } };
+      }
+      if (!error.aborted) {
+        this.logger.warn(`[Chat] request failed: ${error.kind}${error.errorCode ? ` (${error.errorCode})` : ''}: ${error.message}`);
+      }
+      return { partial, error, rawError: raw };
+    } finally {
+      clearTimeout(idleTimer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function costOfCompaction(figures: UsageFigures, price: ModelPrice): number {
+  return ((figures.compactionInputTokens * price.input) + (figures.compactionOutputTokens * price.output)) / 1_000_000;
+}
+
+/**
+ * Marks the last block of the latest two messages as cache breakpoints (plus the system prompt, three in
+ * all): the previous request's breakpoint is read from cache, the new one written for the next turn.
+ * Blocks are copied, so the stored blocks stay exactly as received.
+ */
+export function withCacheBreakpoints(messages: readonly ApiMessage[]): ApiMessage[] {
+  return messages.map((message, index) => {
+    if (index < messages.length - 2 || message.content.length === 0) {
+      return message;
+    }
+    const content = [...message.content];
+    const lastIndex = content.length - 1;
+    const last = content[lastIndex]!;
+    if (last.type === 'compaction' && last.content === null) {
+      return message;
+    }
+    content[lastIndex] = { ...last, cache_control: { type: 'ephemeral' } };
+    return { role: message.role, content };
+  });
+}

@@ -1,0 +1,79 @@
+// The command palette entries. Each command does its job through the controller.
+import * as vscode from 'vscode';
+import { classifyError } from '../core/errors';
+import type { Logger } from '../core/ports';
+import type { ApiKeyStore } from './apiKey';
+import { CHAT_VIEW_ID } from './chatViewProvider';
+import { readSettings } from './config';
+import type { ChatController } from './controller';
+
+export function registerCommands(
+  controller: ChatController,
+  keys: ApiKeyStore,
+  channel: vscode.LogOutputChannel,
+  logger: Logger,
+): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('marathon.newConversation', async () => {
+      await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+      await controller.newConversation();
+    }),
+    vscode.commands.registerCommand('marathon.setApiKey', (key?: unknown) => setApiKey(keys, logger, typeof key === 'string' ? key : undefined)),
+    vscode.commands.registerCommand('marathon.clearApiKey', async () => {
+      await keys.clear();
+      logger.info('[Auth] API key removed from secret storage');
+      void vscode.window.showInformationMessage('Marathon: the API key was removed from secret storage.');
+    }),
+    vscode.commands.registerCommand('marathon.stop', () => controller.stop()),
+    vscode.commands.registerCommand('marathon.showLog', () => channel.show(true)),
+  ];
+}
+
+/** Asks for a key (or takes one from a script), checks it with a cheap API call, then stores it. */
+async function setApiKey(keys: ApiKeyStore, logger: Logger, provided?: string): Promise<boolean> {
+  const key = (
+    provided ??
+    (await vscode.window.showInputBox({
+      title: 'Marathon: Set API Key',
+      prompt: 'Paste your Anthropic API key. Marathon keeps it in VS Code’s secret storage.',
+      placeHolder: 'sk-ant-…',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'The key cannot be empty.'),
+    })) ??
+    ''
+  ).trim();
+  if (!key) {
+    return false;
+  }
+  const { apiBaseUrl } = readSettings().settings;
+  try {
+    const { validateApiKey } = await import('../core/client');
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Marathon: checking the API key…' }, () =>
+      validateApiKey({ apiKey: key, baseURL: apiBaseUrl || undefined }),
+    );
+  } catch (error) {
+    const classified = classifyError(error);
+    logger.warn(`[Auth] key check failed: ${classified.kind}`);
+    if (classified.kind === 'auth') {
+      void vscode.window.showErrorMessage('Marathon: the API key was rejected (401). Nothing was saved.', 'Try Again').then((choice) => {
+        if (choice) {
+          void vscode.commands.executeCommand('marathon.setApiKey');
+        }
+      });
+      return false;
+    }
+    const choice = await vscode.window.showWarningMessage(
+      `Marathon: could not check the key (${classified.message}). Save it anyway?`,
+      { modal: provided === undefined },
+      'Save Anyway',
+    );
+    if (choice !== 'Save Anyway') {
+      return false;
+    }
+  }
+  await keys.set(key);
+  logger.info('[Auth] API key stored in secret storage');
+  void vscode.window.showInformationMessage('Marathon: API key saved.');
+  return true;
+}

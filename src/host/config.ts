@@ -1,0 +1,81 @@
+// Typed access to Marathon's settings, validated once here so the rest of the code can trust them.
+import * as vscode from 'vscode';
+import type { CompactionMode } from '../shared/protocol';
+import { MIN_TRIGGER_TOKENS } from '../core/session';
+import type { ModelPrice } from '../core/usage';
+
+export interface MarathonSettings {
+  model: string;
+  apiBaseUrl: string;
+  maxTokens: number;
+  triggerTokens: number;
+  instructions: string;
+  mode: CompactionMode;
+  keepRecentTurns: number;
+  prices: Record<string, ModelPrice>;
+}
+
+export interface SettingsProblem {
+  key: string;
+  message: string;
+}
+
+const DEFAULT_MODEL = 'claude-sonnet-5-5';
+const DEFAULT_MAX_TOKENS = 8192;
+const DEFAULT_TRIGGER = 150_000;
+
+/** Reads the settings, replacing invalid values with safe ones and saying what was wrong. */
+export function readSettings(): { settings: MarathonSettings; problems: SettingsProblem[] } {
+  const config = vscode.workspace.getConfiguration('marathon');
+  const problems: SettingsProblem[] = [];
+
+  let model = config.get<string>('model', DEFAULT_MODEL);
+  if (typeof model !== 'string' || !/^[A-Za-z0-9._:@/-]+$/.test(model.trim())) {
+    problems.push({ key: 'marathon.model', message: `"${String(model)}" is not a model id; using ${DEFAULT_MODEL}.` });
+    model = DEFAULT_MODEL;
+  }
+
+  let apiBaseUrl = (config.get<string>('apiBaseUrl', '') ?? '').trim();
+  if (apiBaseUrl) {
+    let valid = false;
+    try {
+      const url = new URL(apiBaseUrl);
+      valid = url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      problems.push({ key: 'marathon.apiBaseUrl', message: `"${apiBaseUrl}" is not an http(s) URL; using the default endpoint.` });
+      apiBaseUrl = '';
+    }
+  }
+
+  let maxTokens = config.get<number>('maxTokens', DEFAULT_MAX_TOKENS);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) {
+    problems.push({ key: 'marathon.maxTokens', message: `${String(maxTokens)} is not a positive whole number; using ${DEFAULT_MAX_TOKENS}.` });
+    maxTokens = DEFAULT_MAX_TOKENS;
+  }
+
+  let triggerTokens = config.get<number>('compaction.triggerTokens', DEFAULT_TRIGGER);
+  if (!Number.isFinite(triggerTokens)) {
+    problems.push({ key: 'marathon.compaction.triggerTokens', message: `Not a number; using ${DEFAULT_TRIGGER}.` });
+    triggerTokens = DEFAULT_TRIGGER;
+  } else if (triggerTokens < MIN_TRIGGER_TOKENS) {
+    problems.push({
+      key: 'marathon.compaction.triggerTokens',
+      message: `${triggerTokens} is below the API's minimum of ${MIN_TRIGGER_TOKENS}; using ${MIN_TRIGGER_TOKENS}.`,
+    });
+    triggerTokens = MIN_TRIGGER_TOKENS;
+  }
+
+  const instructions = config.get<string>('compaction.instructions', '') ?? '';
+  const modeSetting = config.get<string>('compaction.mode', 'auto');
+  const mode: CompactionMode = modeSetting === 'pause' || modeSetting === 'manual' ? modeSetting : 'auto';
+  let keepRecentTurns = config.get<number>('compaction.keepRecentTurns', 1);
+  if (!Number.isInteger(keepRecentTurns) || keepRecentTurns < 0) {
+    keepRecentTurns = 1;
+  }
+  const prices = config.get<Record<string, ModelPrice>>('pricing', {}) ?? {};
+
+  return { settings: { model: model.trim(), apiBaseUrl, maxTokens, triggerTokens, instructions, mode, keepRecentTurns, prices }, problems };
+}

@@ -1,0 +1,455 @@
+// Owns the conversations of this workspace and connects them to the chat view and the commands.
+// Heavy pieces (the store, the SDK) are created on first use, never during activation.
+import * as vscode from 'vscode';
+import type { ConversationStore, Logger } from '../core/ports';
+import type { ConversationSession, SessionEvent, SessionSettings } from '../core/session';
+import {
+  assertNever,
+  type BackendInfo,
+  type ConversationSummary,
+  type ToHost,
+  type ToWebview,
+  type ViewState,
+} from '../shared/protocol';
+import type { ApiKeyStore, Credentials } from './apiKey';
+import { readSettings, type MarathonSettings } from './config';
+import { buildSystemPrompt } from './systemPrompt';
+
+const ACTIVE_KEY = 'marathon.activeConversation';
+const DEFAULT_CONTEXT_WINDOW = 200_000;
+
+type Post = (message: ToWebview) => void;
+
+export class ChatController implements vscode.Disposable {
+  private store: ConversationStore | undefined;
+  private session: ConversationSession | undefined;
+  private sessionListener: { dispose(): void } | undefined;
+  private opening: Promise<ConversationSession> | undefined;
+  private readonly views = new Set<Post>();
+  private readonly contextWindows = new Map<string, number>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly keys: ApiKeyStore,
+    private readonly logger: Logger,
+  ) {
+    this.disposables.push(
+      keys.onDidChange(() => void this.postBackend()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('marathon')) {
+          this.reportSettingsProblems();
+          const { settings } = readSettings();
+          this.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: settings.model });
+        }
+      }),
+    );
+  }
+
+  /** Connects a chat view; returns the function that disconnects it. */
+  attachView(post: Post): vscode.Disposable {
+    this.views.add(post);
+    return new vscode.Disposable(() => this.views.delete(post));
+  }
+
+  /** Resolves when the current turn (if any) has finished; for tests and commands that must wait. */
+  whenIdle(): Promise<void> {
+    return this.idle;
+  }
+
+  get generating(): boolean {
+    return this.session?.generating ?? false;
+  }
+
+  async handle(message: ToHost): Promise<void> {
+    switch (message.type) {
+      case 'webview/ready':
+        await this.bootstrapViews();
+        return;
+      case 'chat/send':
+        await this.send(message.text);
+        return;
+      case 'chat/cancel':
+        this.stop();
+        return;
+      case 'chat/retry':
+        await this.track((session) => session.retryLast());
+        return;
+      case 'chat/continue':
+        await this.track((session) => session.continueTurn());
+        return;
+      case 'chat/editLast':
+        await this.send(message.text);
+        return;
+      case 'conversation/new':
+        await this.newConversation();
+        return;
+      case 'conversation/switch':
+        await this.switchTo(message.id);
+        return;
+      case 'conversation/rename':
+        await (await this.getStore()).rename(message.id, message.title.trim() || 'Untitled');
+        await this.postConversations();
+        return;
+      case 'conversation/delete':
+        await this.deleteConversation(message.id);
+        return;
+      case 'conversation/compact':
+        await this.compactNow();
+        return;
+      case 'conversation/export':
+      case 'timeline/loadOlder':
+      case 'search/query':
+        this.broadcast({ type: 'notice/show', level: 'info', message: 'This is not available yet.' });
+        return;
+      case 'settings/setCompactionMode':
+        await vscode.workspace.getConfiguration('marathon').update('compaction.mode', message.mode, vscode.ConfigurationTarget.Global);
+        return;
+      case 'command/run':
+        await this.runHostCommand(message.command);
+        return;
+      case 'link/open':
+        await this.openLink(message.href);
+        return;
+      case 'code/copy':
+        await vscode.env.clipboard.writeText(message.code);
+        return;
+      case 'code/insert':
+        await this.insertAtCursor(message.code);
+        return;
+      case 'code/apply':
+        this.broadcast({ type: 'notice/show', level: 'info', message: 'Apply is not available yet; use Insert at cursor.' });
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  async send(text: string): Promise<void> {
+    if (text.trim().length === 0) {
+      this.broadcast({ type: 'notice/show', level: 'info', message: 'Type a message first.' });
+      return;
+    }
+    const credentials = await this.credentials();
+    if (!credentials) {
+      this.broadcast({
+        type: 'chat/failed',
+        error: {
+          kind: 'error',
+          id: `e-nokey-${Date.now()}`,
+          at: Date.now(),
+          errorKind: 'noApiKey',
+          message: 'No API key is set. Run “Marathon: Set API Key”, or set ANTHROPIC_API_KEY before starting VS Code.',
+          retryable: false,
+        },
+        draft: text,
+      });
+      return;
+    }
+    await this.track((session) => session.send(text));
+  }
+
+  stop(): void {
+    this.session?.cancel();
+  }
+
+  async newConversation(): Promise<void> {
+    if (this.generating) {
+      this.stop();
+      await this.idle;
+    }
+    const store = await this.getStore();
+    const entry = await store.create();
+    await this.open(entry.id);
+  }
+
+  async compactNow(): Promise<void> {
+    await this.track((session) => session.compactNow().then(() => undefined));
+  }
+
+  /** The active session, opening the most recent conversation (or a new one) on first use. */
+  async activeSession(): Promise<ConversationSession> {
+    if (this.session) {
+      return this.session;
+    }
+    if (this.opening) {
+      return this.opening;
+    }
+    const store = await this.getStore();
+    const remembered = this.context.workspaceState.get<string>(ACTIVE_KEY);
+    const list = await store.list();
+    const id = list.find((entry) => entry.id === remembered)?.id ?? list[0]?.id ?? (await store.create()).id;
+    return this.open(id);
+  }
+
+  async viewState(): Promise<ViewState> {
+    const session = await this.activeSession();
+    const store = await this.getStore();
+    const { settings } = readSettings();
+    const list = await store.list();
+    const { items, hasOlder } = session.items();
+    return {
+      backend: await this.backendInfo(),
+      conversations: list.map(toSummary),
+      active: { id: session.id, title: list.find((entry) => entry.id === session.id)?.title ?? 'New conversation', items, hasOlder },
+      generating: session.generating,
+      meter: session.meter(),
+      compactionMode: settings.mode,
+      model: settings.model,
+      workspaceTrusted: vscode.workspace.isTrusted,
+    };
+  }
+
+  private async track(action: (session: ConversationSession) => Promise<void>): Promise<void> {
+    const session = await this.activeSession();
+    const run = action(session).catch((error: unknown) => {
+      this.logger.error(error instanceof Error ? error : String(error));
+    });
+    this.idle = run;
+    await run;
+    await this.postConversations();
+  }
+
+  private async open(id: string): Promise<ConversationSession> {
+    this.sessionListener?.dispose();
+    this.session = undefined;
+    const opening = this.openSession(id);
+    this.opening = opening;
+    try {
+      const session = await opening;
+      this.session = session;
+      this.sessionListener = session.onEvent((event) => this.forward(event));
+      await this.context.workspaceState.update(ACTIVE_KEY, id);
+      await this.bootstrapViews();
+      return session;
+    } finally {
+      this.opening = undefined;
+    }
+  }
+
+  private async openSession(id: string): Promise<ConversationSession> {
+    const { ConversationSession } = await import('../core/session');
+    const store = await this.getStore();
+    return ConversationSession.open({
+      store,
+      conversationId: id,
+      client: () => this.client(),
+      settings: () => this.sessionSettings(),
+      systemPrompt: buildSystemPrompt,
+      logger: this.logger,
+      retry: retryPolicyFromEnvironment(),
+      idleTimeoutMs: Number(process.env.MARATHON_IDLE_TIMEOUT_MS) || undefined,
+    });
+  }
+
+  private async switchTo(id: string): Promise<void> {
+    if (id === this.session?.id) {
+      return;
+    }
+    if (this.generating) {
+      this.broadcast({ type: 'notice/show', level: 'info', message: 'Stop the current answer before switching conversations.' });
+      return;
+    }
+    await this.open(id);
+  }
+
+  private async deleteConversation(id: string): Promise<void> {
+    const store = await this.getStore();
+    const title = (await store.list()).find((entry) => entry.id === id)?.title ?? 'this conversation';
+    const choice = await vscode.window.showWarningMessage(`Delete “${title}”? This cannot be undone.`, { modal: true }, 'Delete');
+    if (choice !== 'Delete') {
+      return;
+    }
+    if (id === this.session?.id) {
+      this.stop();
+      await this.idle;
+    }
+    await store.delete(id);
+    if (id === this.session?.id) {
+      this.session = undefined;
+      const next = (await store.list())[0]?.id ?? (await store.create()).id;
+      await this.open(next);
+    } else {
+      await this.postConversations();
+    }
+  }
+
+  private forward(event: SessionEvent): void {
+    switch (event.type) {
+      case 'turnStarted':
+        this.broadcast({ type: 'chat/started', user: event.user, assistantId: event.assistantId });
+        return;
+      case 'textDelta':
+        this.broadcast({ type: 'chat/delta', assistantId: event.assistantId, text: event.text });
+        return;
+      case 'item':
+        this.broadcast({ type: 'chat/item', item: event.item });
+        return;
+      case 'turnFinished':
+        this.broadcast({ type: 'chat/done', item: event.item });
+        return;
+      case 'turnFailed':
+        this.broadcast({ type: 'chat/failed', error: event.error, draft: event.draft });
+        return;
+      case 'usage':
+        this.broadcast({ type: 'meter/didChange', meter: event.meter });
+        return;
+      case 'generating':
+        void vscode.commands.executeCommand('setContext', 'marathon.generating', event.generating);
+        this.broadcast({ type: 'generating/didChange', generating: event.generating });
+        return;
+      case 'notice':
+        this.broadcast({ type: 'notice/show', level: event.level, message: event.message });
+        return;
+      case 'retrying':
+        this.broadcast({
+          type: 'notice/show',
+          level: 'info',
+          message: `${event.reason} Retrying in ${Math.max(1, Math.round(event.delayMs / 1000))} s (attempt ${event.attempt}).`,
+        });
+        return;
+      default:
+        assertNever(event);
+    }
+  }
+
+  private broadcast(message: ToWebview): void {
+    for (const post of this.views) {
+      post(message);
+    }
+  }
+
+  private async bootstrapViews(): Promise<void> {
+    if (this.views.size === 0) {
+      return;
+    }
+    this.broadcast({ type: 'state/bootstrap', state: await this.viewState() });
+  }
+
+  private async postConversations(): Promise<void> {
+    const store = await this.getStore();
+    const list = await store.list();
+    const activeTitle = list.find((entry) => entry.id === this.session?.id)?.title ?? 'New conversation';
+    this.broadcast({ type: 'conversations/didChange', conversations: list.map(toSummary), activeTitle });
+  }
+
+  private async postBackend(): Promise<void> {
+    this.broadcast({ type: 'backend/didChange', backend: await this.backendInfo() });
+  }
+
+  private async backendInfo(): Promise<BackendInfo> {
+    return (await this.credentials())?.backend ?? { kind: 'none' };
+  }
+
+  private credentials(): Promise<Credentials | undefined> {
+    return this.keys.resolve(readSettings().settings.apiBaseUrl);
+  }
+
+  private async client() {
+    const credentials = await this.credentials();
+    if (!credentials) {
+      throw new Error('No API key is set. Run “Marathon: Set API Key”.');
+    }
+    const { createClient } = await import('../core/client');
+    return createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL });
+  }
+
+  private sessionSettings(): SessionSettings {
+    const settings: MarathonSettings = readSettings().settings;
+    return {
+      model: settings.model,
+      maxTokens: settings.maxTokens,
+      triggerTokens: settings.triggerTokens,
+      instructions: settings.instructions,
+      mode: settings.mode,
+      keepRecentTurns: settings.keepRecentTurns,
+      contextWindow: this.contextWindows.get(settings.model) ?? DEFAULT_CONTEXT_WINDOW,
+      prices: settings.prices,
+    };
+  }
+
+  private async getStore(): Promise<ConversationStore> {
+    if (!this.store) {
+      const { JsonlConversationStore } = await import('../core/store');
+      const base = this.context.storageUri ?? this.context.globalStorageUri;
+      this.store = new JsonlConversationStore(vscode.Uri.joinPath(base, 'conversations').fsPath, this.logger);
+    }
+    return this.store;
+  }
+
+  reportSettingsProblems(): void {
+    for (const problem of readSettings().problems) {
+      this.logger.warn(`[Settings] ${problem.key}: ${problem.message}`);
+      void vscode.window.showWarningMessage(`Marathon: ${problem.key} — ${problem.message}`, 'Open Settings').then((choice) => {
+        if (choice) {
+          void vscode.commands.executeCommand('workbench.action.openSettings', problem.key);
+        }
+      });
+    }
+  }
+
+  private async runHostCommand(command: 'setApiKey' | 'openSettings' | 'showLog'): Promise<void> {
+    switch (command) {
+      case 'setApiKey':
+        await vscode.commands.executeCommand('marathon.setApiKey');
+        return;
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:marathon-dev.marathon');
+        return;
+      case 'showLog':
+        await vscode.commands.executeCommand('marathon.showLog');
+        return;
+      default:
+        assertNever(command);
+    }
+  }
+
+  private async openLink(href: string): Promise<void> {
+    let uri: vscode.Uri;
+    try {
+      uri = vscode.Uri.parse(href, true);
+    } catch {
+      return;
+    }
+    // Only web links leave the webview; anything else (command:, file:, javascript:) is refused.
+    if (uri.scheme !== 'http' && uri.scheme !== 'https') {
+      this.logger.warn(`[View] refused to open a ${uri.scheme}: link`);
+      return;
+    }
+    await vscode.env.openExternal(uri);
+  }
+
+  private async insertAtCursor(code: string): Promise<void> {
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+    if (!editor) {
+      void vscode.window.showInformationMessage('Marathon: open a file to insert the code into.');
+      return;
+    }
+    await editor.edit((edit) => {
+      for (const selection of editor.selections) {
+        edit.replace(selection, code);
+      }
+    });
+  }
+
+  dispose(): void {
+    this.session?.cancel();
+    this.sessionListener?.dispose();
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+    const store = this.store as { dispose?: () => Promise<void> } | undefined;
+    void store?.dispose?.();
+  }
+}
+
+function toSummary(entry: ConversationSummary): ConversationSummary {
+  return { id: entry.id, title: entry.title, createdAt: entry.createdAt, updatedAt: entry.updatedAt, messageCount: entry.messageCount };
+}
+
+/** Tests shorten the backoff through the environment; users get the defaults. */
+function retryPolicyFromEnvironment(): { baseDelayMs?: number; maxRetries?: number } | undefined {
+  const base = Number(process.env.MARATHON_RETRY_BASE_MS);
+  return Number.isFinite(base) && base > 0 ? { baseDelayMs: base } : undefined;
+}

@@ -1,0 +1,213 @@
+// The only contract between the extension host and the chat webview.
+// Commands are imperative (`chat/send`), notifications past tense (`conversation/didChange`).
+// Both sides switch on `type` and end with `assertNever`, so a new message breaks the build until handled.
+
+export type ErrorKind =
+  | 'auth'
+  | 'noApiKey'
+  | 'rateLimit'
+  | 'overloaded'
+  | 'server'
+  | 'connection'
+  | 'invalidRequest'
+  | 'contextWindow'
+  | 'compaction'
+  | 'interrupted'
+  | 'unknown';
+
+export type CompactionMode = 'auto' | 'pause' | 'manual';
+
+export type BackendKind = 'api' | 'demo' | 'none';
+
+export interface BackendInfo {
+  kind: BackendKind;
+  /** Where the key comes from, for the empty state; never the key itself. */
+  keySource?: 'secretStorage' | 'environment';
+  baseUrl?: string;
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+}
+
+export interface ContextMeter {
+  /** Tokens the model saw on the last turn (input + cache read + cache write + output). */
+  contextTokens: number;
+  triggerTokens: number;
+  contextWindow: number;
+  totalInputTokens: number;
+  totalOutputTokens: number;
+  totalCacheReadTokens: number;
+  totalCacheWriteTokens: number;
+  compactionTokens: number;
+  costUsd: number;
+}
+
+export type AssistantStatus = 'done' | 'streaming' | 'stopped' | 'interrupted' | 'cut' | 'refused';
+
+export type TimelineItem =
+  | { kind: 'user'; id: string; at: number; text: string }
+  | {
+      kind: 'assistant';
+      id: string;
+      at: number;
+      text: string;
+      status: AssistantStatus;
+      model?: string;
+    }
+  | {
+      kind: 'compaction';
+      id: string;
+      at: number;
+      compactionKind: 'threshold' | 'onDemand';
+      failed: boolean;
+      summary: string | null;
+      coveredMessages: number;
+      tokensBefore?: number;
+      tokensAfter?: number;
+      costUsd?: number;
+      /** The turn waits for the user's Continue (compaction mode `pause`). */
+      paused?: boolean;
+    }
+  | { kind: 'error'; id: string; at: number; errorKind: ErrorKind; message: string; retryable: boolean };
+
+export interface ConversationView {
+  id: string;
+  title: string;
+  items: TimelineItem[];
+  /** True when older items exist on disk beyond `items`. */
+  hasOlder: boolean;
+}
+
+export interface ViewState {
+  backend: BackendInfo;
+  conversations: ConversationSummary[];
+  active: ConversationView;
+  generating: boolean;
+  meter: ContextMeter;
+  compactionMode: CompactionMode;
+  model: string;
+  /** False in Restricted Mode: Apply and other edits are unavailable. */
+  workspaceTrusted: boolean;
+}
+
+export type HostCommand = 'setApiKey' | 'openSettings' | 'showLog';
+
+export interface SearchHit {
+  conversationId: string;
+  conversationTitle: string;
+  itemId: string;
+  /** Plain text around the match; the webview escapes it. */
+  snippet: string;
+  /** True when the hit lies in a segment the model now sees only as a summary. */
+  compacted: boolean;
+}
+
+export type ToHost =
+  | { type: 'webview/ready' }
+  | { type: 'chat/send'; text: string }
+  | { type: 'chat/cancel' }
+  | { type: 'chat/retry' }
+  /** Continue a cut answer, or resume after a paused compaction. */
+  | { type: 'chat/continue' }
+  /** Replace the last user message with `text` and answer it again. */
+  | { type: 'chat/editLast'; text: string }
+  | { type: 'conversation/new' }
+  | { type: 'conversation/switch'; id: string }
+  | { type: 'conversation/rename'; id: string; title: string }
+  | { type: 'conversation/delete'; id: string }
+  | { type: 'conversation/compact' }
+  | { type: 'conversation/export' }
+  | { type: 'timeline/loadOlder'; conversationId: string; beforeId: string }
+  | { type: 'search/query'; query: string }
+  | { type: 'settings/setCompactionMode'; mode: CompactionMode }
+  | { type: 'command/run'; command: HostCommand }
+  | { type: 'link/open'; href: string }
+  | { type: 'code/copy'; code: string }
+  | { type: 'code/insert'; code: string }
+  | { type: 'code/apply'; code: string; language?: string };
+
+export type ToWebview =
+  | { type: 'state/bootstrap'; state: ViewState }
+  | { type: 'chat/started'; user?: TimelineItem; assistantId: string }
+  | { type: 'chat/delta'; assistantId: string; text: string }
+  | { type: 'chat/item'; item: TimelineItem }
+  | { type: 'chat/done'; item: TimelineItem }
+  | { type: 'chat/failed'; error: TimelineItem; draft?: string }
+  | { type: 'meter/didChange'; meter: ContextMeter }
+  | { type: 'backend/didChange'; backend: BackendInfo }
+  | { type: 'generating/didChange'; generating: boolean }
+  | { type: 'notice/show'; level: 'info' | 'warning'; message: string }
+  | { type: 'conversations/didChange'; conversations: ConversationSummary[]; activeTitle: string }
+  | { type: 'timeline/older'; conversationId: string; items: TimelineItem[]; hasOlder: boolean }
+  | { type: 'search/results'; query: string; hits: SearchHit[] }
+  | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string };
+
+export function assertNever(value: never): never {
+  throw new Error(`Unhandled message: ${JSON.stringify(value)}`);
+}
+
+const toHostTypes: ReadonlySet<string> = new Set<ToHost['type']>([
+  'webview/ready',
+  'chat/send',
+  'chat/cancel',
+  'chat/retry',
+  'chat/continue',
+  'chat/editLast',
+  'conversation/new',
+  'conversation/switch',
+  'conversation/rename',
+  'conversation/delete',
+  'conversation/compact',
+  'conversation/export',
+  'timeline/loadOlder',
+  'search/query',
+  'settings/setCompactionMode',
+  'command/run',
+  'link/open',
+  'code/copy',
+  'code/insert',
+  'code/apply',
+]);
+
+/** Guards inbound messages at the host edge: the webview is not trusted to send well-formed data. */
+export function isToHost(value: unknown): value is ToHost {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const message = value as Record<string, unknown>;
+  if (typeof message.type !== 'string' || !toHostTypes.has(message.type)) {
+    return false;
+  }
+  switch (message.type) {
+    case 'chat/send':
+    case 'chat/editLast':
+      return typeof message.text === 'string';
+    case 'conversation/switch':
+    case 'conversation/delete':
+      return typeof message.id === 'string';
+    case 'conversation/rename':
+      return typeof message.id === 'string' && typeof message.title === 'string';
+    case 'timeline/loadOlder':
+      return typeof message.conversationId === 'string' && typeof message.beforeId === 'string';
+    case 'search/query':
+      return typeof message.query === 'string';
+    case 'settings/setCompactionMode':
+      return message.mode === 'auto' || message.mode === 'pause' || message.mode === 'manual';
+    case 'command/run':
+      return message.command === 'setApiKey' || message.command === 'openSettings' || message.command === 'showLog';
+    case 'link/open':
+      return typeof message.href === 'string';
+    case 'code/copy':
+    case 'code/insert':
+      return typeof message.code === 'string';
+    case 'code/apply':
+      return typeof message.code === 'string' && (message.language === undefined || typeof message.language === 'string');
+    default:
+      return true;
+  }
+}
