@@ -63,13 +63,16 @@ async function setApiKey(keys: ApiKeyStore, logger: Logger, provided?: string): 
       });
       return false;
     }
-    const choice = await vscode.window.showWarningMessage(
-      `Marathon: could not check the key (${classified.message}). Save it anyway?`,
-      { modal: provided === undefined },
-      'Save Anyway',
-    );
-    if (choice !== 'Save Anyway') {
-      return false;
+    // A key passed by a script is saved without a question; a person decides for a typed one.
+    if (provided === undefined) {
+      const choice = await vscode.window.showWarningMessage(
+        `Marathon: could not check the key (${classified.message}). Save it anyway?`,
+        { modal: true },
+        'Save Anyway',
+      );
+      if (choice !== 'Save Anyway') {
+        return false;
+      }
     }
   }
   await keys.set(key);

@@ -1,0 +1,167 @@
+// Shared by `npm start` and `npm test`: one-time machine setup, the emulator, and code-server.
+// Every process started here runs in its own process group and is stopped with it.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CODE_SERVER = path.join(ROOT, '.vscode-test', 'code-server', 'node_modules', '.bin', 'code-server');
+
+/** Installs chromium, ripgrep, libkrb5-dev (as root) and code-server 4.100.3 into .vscode-test when missing. */
+export function ensureSetup() {
+  const result = spawnSync('sh', [path.join(ROOT, 'scripts', 'e2e', 'setup.sh')], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error('Setup failed: see the message above.');
+  }
+}
+
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
+export async function freePort(preferred) {
+  const tryPort = (port) =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => {
+        const { port: chosen } = server.address();
+        server.close(() => resolve(chosen));
+      });
+    });
+  return (preferred && (await tryPort(preferred))) || tryPort(0);
+}
+
+const children = new Set();
+
+/** Starts a detached process group; `stopAll` kills every group started here. */
+function startGroup(command, args, options) {
+  const child = spawn(command, args, { cwd: ROOT, detached: true, ...options });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export function stopAll() {
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  children.clear();
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopAll();
+    process.exit(130);
+  });
+}
+process.on('exit', stopAll);
+
+/** Starts the bundled Messages API emulator; resolves with its URL. */
+export function startEmulator(extraArgs = []) {
+  const child = startGroup(process.execPath, [path.join(ROOT, 'out', 'test', 'emulator', 'cli.js'), ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('The emulator did not start within 15 s.')), 15_000);
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.resume();
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`The emulator exited early (code ${code}).`)));
+  });
+}
+
+/**
+ * Starts code-server on 127.0.0.1 with a fresh profile under `stateDir`. `env` reaches the extension
+ * host (code-server passes its environment on).
+ */
+export async function startCodeServer({ port, stateDir, folder, env = {}, settings = {} }) {
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(stateDir, 'user-data', 'User'), { recursive: true });
+  fs.mkdirSync(path.join(stateDir, 'extensions'), { recursive: true });
+  const userSettings = {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'security.workspace.trust.enabled': false,
+    'chat.disableAIFeatures': true,
+    ...settings,
+  };
+  fs.writeFileSync(path.join(stateDir, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  const config = path.join(stateDir, 'config.yaml');
+  fs.writeFileSync(config, '');
+  const log = fs.openSync(path.join(stateDir, 'server.log'), 'w');
+  startGroup(
+    CODE_SERVER,
+    [
+      '--config', config,
+      '--user-data-dir', path.join(stateDir, 'user-data'),
+      '--extensions-dir', path.join(stateDir, 'extensions'),
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--auth', 'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      folder,
+    ],
+    {
+      stdio: ['ignore', log, log],
+      // Keep code-server's own files inside the state folder instead of ~/.config and ~/.local/share.
+      env: { ...process.env, XDG_DATA_HOME: path.join(stateDir, 'xdg-data'), XDG_CONFIG_HOME: path.join(stateDir, 'xdg-config'), ...env },
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) {
+        return url;
+      }
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`code-server did not answer on ${url}; see ${path.join(stateDir, 'server.log')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A URL that opens `folder` with Marathon loaded unpackaged (and optionally its integration tests). */
+export function workbenchUrl(serverUrl, folder, { testsPath } = {}) {
+  const authority = new URL(serverUrl).host;
+  const remote = (p) => `vscode-remote://${authority}${path.resolve(p)}`;
+  const payload = [['extensionDevelopmentPath', remote(ROOT)]];
+  if (testsPath) {
+    payload.push(['extensionTestsPath', remote(testsPath)]);
+  }
+  return `${serverUrl}/?folder=${encodeURIComponent(path.resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** A fresh copy of the sample workspace for one run. */
+export function freshWorkspace(name) {
+  const target = path.join(ROOT, '.vscode-test', 'workspaces', name);
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, 'sample-workspace'), target, { recursive: true });
+  return target;
+}

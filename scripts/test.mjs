@@ -1,0 +1,159 @@
+// `npm test`: typecheck, lint, unit tests, integration tests inside the real extension host (code-server)
+// and browser end-to-end tests, then one summary line `N passed, N failed`.
+// `--only <stage>` runs one stage (unit, integration, e2e) after the build.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT, ensureSetup, freePort, freshWorkspace, startCodeServer, startEmulator, stopAll, workbenchUrl } from './harness.mjs';
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const totals = { passed: 0, failed: 0 };
+const stageResults = [];
+
+function record(stage, passed, failed, seconds) {
+  totals.passed += passed;
+  totals.failed += failed;
+  stageResults.push({ stage, passed, failed, seconds });
+}
+
+/** Runs a command, echoing its output, and returns { code, output }. */
+function exec(command, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const echo = (chunk) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    };
+    child.stdout.on('data', echo);
+    child.stderr.on('data', echo);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+async function check(stage, command, args) {
+  const started = Date.now();
+  console.log(`\n=== ${stage} ===`);
+  const { code } = await exec(command, args);
+  record(stage, code === 0 ? 1 : 0, code === 0 ? 0 : 1, (Date.now() - started) / 1000);
+  return code === 0;
+}
+
+async function unit() {
+  const started = Date.now();
+  console.log('\n=== unit ===');
+  const { code, output } = await exec('npx', ['mocha', '--config', '.mocharc.json']);
+  const passing = Number(/(\d+) passing/.exec(output)?.[1] ?? 0);
+  const failing = Number(/(\d+) failing/.exec(output)?.[1] ?? 0);
+  // A crash before mocha reports counts as one failure, never as a pass.
+  record('unit', passing, failing || (code === 0 ? 0 : 1), (Date.now() - started) / 1000);
+}
+
+function launchBrowser() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-chromium-'));
+  return chromium
+    .launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    .then((context) => ({ context, userDataDir }));
+}
+
+/** Mocha inside the real extension host: the workbench runs `extensionTestsPath` and reports its exit code. */
+async function integration(serverUrl) {
+  const started = Date.now();
+  console.log('\n=== integration (extension host in code-server) ===');
+  const folder = freshWorkspace('integration');
+  const { context, userDataDir } = await launchBrowser();
+  const page = context.pages()[0] ?? (await context.newPage());
+  let output = '';
+  const exitCode = await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      console.error('TIMEOUT waiting for the integration tests');
+      resolve(124);
+    }, 300_000);
+    void (async () => {
+      await page.exposeFunction('codeAutomationLog', (_type, args) => console.log(...args));
+      await page.exposeFunction('codeAutomationExit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+      page.on('console', (message) => {
+        const text = message.text();
+        if (text.includes('[Extension Host]')) {
+          const line = text.replace(/%c|color: blue|\s*\[Extension Host\]\s*/g, ' ').trim();
+          output += line + '\n';
+          console.log(line);
+        }
+      });
+      await page.goto(workbenchUrl(serverUrl, folder, { testsPath: path.join(ROOT, 'out', 'test', 'integration', 'index.js') }));
+    })();
+  });
+  await context.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+  const match = /exthost: (\d+) passed, (\d+) failed/.exec(output);
+  const passed = Number(match?.[1] ?? 0);
+  const failed = Number(match?.[2] ?? 0);
+  record('integration', passed, failed || (exitCode === 0 ? 0 : 1), (Date.now() - started) / 1000);
+}
+
+async function e2e(serverUrl, emulatorUrl) {
+  const started = Date.now();
+  console.log('\n=== e2e (Chromium driving code-server) ===');
+  const folder = freshWorkspace('e2e');
+  const { code, output } = await exec(process.execPath, [path.join(ROOT, 'out', 'test', 'e2e', 'run.js')], {
+    MARATHON_SERVER_URL: serverUrl,
+    MARATHON_EMULATOR_URL: emulatorUrl,
+    MARATHON_WORKBENCH_URL: workbenchUrl(serverUrl, folder),
+    MARATHON_E2E_FOLDER: folder,
+  });
+  const match = /ui: (\d+) passed, (\d+) failed/.exec(output);
+  record('e2e', Number(match?.[1] ?? 0), Number(match?.[2] ?? 0) || (code === 0 ? 0 : 1), (Date.now() - started) / 1000);
+}
+
+async function main() {
+  const buildOk = (await check('build', 'node', ['esbuild.js'])) && (await check('compile tests', 'npx', ['tsc', '-p', 'tsconfig.json']));
+  if (!only) {
+    await check('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'src/webview/tsconfig.json']);
+    await check('lint', 'npx', ['eslint', '--max-warnings=0', 'src', 'test', 'scripts']);
+  }
+  if (buildOk && (!only || only === 'unit')) {
+    await unit();
+  }
+  if (buildOk && (!only || only === 'integration' || only === 'e2e')) {
+    ensureSetup();
+    const emulatorUrl = await startEmulator(['--idle-shutdown-ms', '1800000']);
+    const port = await freePort(Number(process.env.E2E_PORT) || 8655);
+    const serverUrl = await startCodeServer({
+      port,
+      stateDir: path.join(ROOT, '.vscode-test', 'state'),
+      folder: path.join(ROOT, 'sample-workspace'),
+      // The extension host inherits these: the demo backend and short retry delays for fault tests.
+      env: { MARATHON_DEMO_URL: emulatorUrl, MARATHON_RETRY_BASE_MS: '50', MARATHON_IDLE_TIMEOUT_MS: '4000', ANTHROPIC_API_KEY: '' },
+    });
+    try {
+      if (!only || only === 'integration') {
+        await integration(serverUrl);
+      }
+      if (!only || only === 'e2e') {
+        await e2e(serverUrl, emulatorUrl);
+      }
+    } finally {
+      stopAll();
+    }
+  }
+  console.log('\n' + stageResults.map((r) => `${r.stage.padEnd(14)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${r.seconds.toFixed(1)} s`).join('\n'));
+  console.log(`${totals.passed} passed, ${totals.failed} failed`);
+  process.exit(totals.failed > 0 ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  stopAll();
+  console.log(`${totals.passed} passed, ${totals.failed + 1} failed`);
+  process.exit(1);
+});

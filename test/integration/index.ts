@@ -1,0 +1,23 @@
+// Loaded by the extension host through `extensionTestsPath` (code-server) or @vscode/test-electron.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000 });
+  for (const file of fs.readdirSync(__dirname).sort()) {
+    if (file.endsWith('.test.js')) {
+      mocha.addFile(path.join(__dirname, file));
+    }
+  }
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => {
+      console.log(`exthost: ${mocha.suite.total() - failures} passed, ${failures} failed`);
+      if (failures > 0) {
+        reject(new Error(`${failures} tests failed.`));
+      } else {
+        resolve();
+      }
+    });
+  });
+}
