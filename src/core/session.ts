@@ -164,6 +164,22 @@ export class ConversationSession {
     return { items: this.tail.flatMap((record) => timelineItem(record)), hasOlder: this.hasOlderRecords };
   }
 
+  /** Up to `page` timeline items older than the record `beforeId`, read from the end of the file. */
+  async olderItems(beforeId: string, page = 60): Promise<{ items: TimelineItem[]; hasOlder: boolean }> {
+    for (let count = Math.max(this.tail.length, 100) + page; ; count *= 2) {
+      const records = await this.deps.store.readTail(this.deps.conversationId, count);
+      const exhausted = records.length < count;
+      const index = records.findIndex((record) => 'id' in record && record.id === beforeId);
+      if (index < 0 && exhausted) {
+        return { items: [], hasOlder: false };
+      }
+      if (index >= 0 && (index >= page || exhausted)) {
+        const start = Math.max(0, index - page);
+        return { items: records.slice(start, index).flatMap((record) => timelineItem(record)), hasOlder: start > 0 || !exhausted };
+      }
+    }
+  }
+
   meter(): ContextMeter {
     const settings = this.deps.settings();
     return this.ledger.meter(settings.triggerTokens, settings.contextWindow);

@@ -25,6 +25,12 @@ export function registerCommands(
       void vscode.window.showInformationMessage('Marathon: the API key was removed from secret storage.');
     }),
     vscode.commands.registerCommand('marathon.stop', () => controller.stop()),
+    vscode.commands.registerCommand('marathon.compactNow', async () => {
+      await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+      await controller.compactNow();
+    }),
+    vscode.commands.registerCommand('marathon.showConversations', () => controller.showConversations()),
+    vscode.commands.registerCommand('marathon.exportConversation', () => controller.exportConversation()),
     vscode.commands.registerCommand('marathon.showLog', () => channel.show(true)),
   ];
 }

@@ -56,7 +56,9 @@ export function readSettings(): { settings: MarathonSettings; problems: Settings
     maxTokens = DEFAULT_MAX_TOKENS;
   }
 
-  let triggerTokens = config.get<number>('compaction.triggerTokens', DEFAULT_TRIGGER);
+  const perModel = config.get<Record<string, number>>('compaction.triggerTokensByModel', {}) ?? {};
+  const modelTrigger = perModel[model];
+  let triggerTokens = typeof modelTrigger === 'number' ? modelTrigger : config.get<number>('compaction.triggerTokens', DEFAULT_TRIGGER);
   if (!Number.isFinite(triggerTokens)) {
     problems.push({ key: 'marathon.compaction.triggerTokens', message: `Not a number; using ${DEFAULT_TRIGGER}.` });
     triggerTokens = DEFAULT_TRIGGER;

@@ -1,7 +1,8 @@
 // Owns the conversations of this workspace and connects them to the chat view and the commands.
 // Heavy pieces (the store, the SDK) are created on first use, never during activation.
 import * as vscode from 'vscode';
-import type { ConversationStore, Logger } from '../core/ports';
+import type { Logger } from '../core/ports';
+import type { JsonlConversationStore } from '../core/store';
 import type { ConversationSession, SessionEvent, SessionSettings } from '../core/session';
 import {
   assertNever,
@@ -21,7 +22,7 @@ const DEFAULT_CONTEXT_WINDOW = 200_000;
 type Post = (message: ToWebview) => void;
 
 export class ChatController implements vscode.Disposable {
-  private store: ConversationStore | undefined;
+  private store: JsonlConversationStore | undefined;
   private session: ConversationSession | undefined;
   private sessionListener: { dispose(): void } | undefined;
   private opening: Promise<ConversationSession> | undefined;
@@ -99,10 +100,21 @@ export class ChatController implements vscode.Disposable {
         await this.compactNow();
         return;
       case 'conversation/export':
-      case 'timeline/loadOlder':
-      case 'search/query':
-        this.broadcast({ type: 'notice/show', level: 'info', message: 'This is not available yet.' });
+        await this.exportConversation();
         return;
+      case 'timeline/loadOlder': {
+        const session = await this.activeSession();
+        if (session.id === message.conversationId) {
+          const { items, hasOlder } = await session.olderItems(message.beforeId);
+          this.broadcast({ type: 'timeline/older', conversationId: session.id, items, hasOlder });
+        }
+        return;
+      }
+      case 'search/query': {
+        const { searchTranscripts } = await import('../core/transcript');
+        this.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.getStore(), message.query) });
+        return;
+      }
       case 'settings/setCompactionMode':
         await vscode.workspace.getConfiguration('marathon').update('compaction.mode', message.mode, vscode.ConfigurationTarget.Global);
         return;
@@ -162,6 +174,66 @@ export class ChatController implements vscode.Disposable {
     const store = await this.getStore();
     const entry = await store.create();
     await this.open(entry.id);
+  }
+
+  /** Opens the whole transcript as Markdown in an editor, from where the user can save it. */
+  async exportConversation(): Promise<void> {
+    const session = await this.activeSession();
+    const store = await this.getStore();
+    const { transcriptMarkdown } = await import('../core/transcript');
+    const title = (await store.list()).find((entry) => entry.id === session.id)?.title ?? 'Conversation';
+    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: transcriptMarkdown(title, await store.readAll(session.id)) });
+    await vscode.window.showTextDocument(document, { preview: false });
+  }
+
+  /** Quick pick over all conversations: switch, rename or delete. */
+  async showConversations(): Promise<void> {
+    const store = await this.getStore();
+    const rename: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Rename' };
+    const remove: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: 'Delete' };
+    type Item = vscode.QuickPickItem & { id: string };
+    const pick = vscode.window.createQuickPick<Item>();
+    const load = async () => {
+      const list = await store.list();
+      pick.items = list.map((entry) => ({
+        id: entry.id,
+        label: entry.title,
+        description: entry.id === this.session?.id ? 'current' : undefined,
+        detail: `${entry.messageCount} messages · ${new Date(entry.updatedAt).toLocaleString()}`,
+        buttons: [rename, remove],
+      }));
+    };
+    pick.title = 'Marathon: Conversations';
+    pick.placeholder = 'Switch to a conversation, or rename or delete one';
+    pick.matchOnDetail = true;
+    await load();
+    await new Promise<void>((resolve) => {
+      pick.onDidAccept(() => {
+        const chosen = pick.selectedItems[0];
+        pick.hide();
+        if (chosen) {
+          void this.switchTo(chosen.id);
+        }
+      });
+      pick.onDidTriggerItemButton(async (event) => {
+        if (event.button === rename) {
+          const title = await vscode.window.showInputBox({ title: 'Rename conversation', value: event.item.label, validateInput: (value) => (value.trim() ? undefined : 'The title cannot be empty.') });
+          if (title) {
+            await store.rename(event.item.id, title.trim());
+            await this.postConversations();
+          }
+        } else {
+          await this.deleteConversation(event.item.id);
+        }
+        await load();
+        pick.show();
+      });
+      pick.onDidHide(() => {
+        pick.dispose();
+        resolve();
+      });
+      pick.show();
+    });
   }
 
   async compactNow(): Promise<void> {
@@ -352,7 +424,26 @@ export class ChatController implements vscode.Disposable {
       throw new Error('No API key is set. Run “Marathon: Set API Key”.');
     }
     const { createClient } = await import('../core/client');
-    return createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL });
+    const client = await createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL });
+    void this.learnContextWindow(client, readSettings().settings.model);
+    return client;
+  }
+
+  /** The model's window comes from the Models API, once per model; the default stands until then. */
+  private async learnContextWindow(client: Awaited<ReturnType<ChatController['client']>>, model: string): Promise<void> {
+    if (this.contextWindows.has(model)) {
+      return;
+    }
+    this.contextWindows.set(model, DEFAULT_CONTEXT_WINDOW);
+    try {
+      const info = (await client.beta.models.retrieve(model)) as { max_input_tokens?: number | null };
+      if (typeof info.max_input_tokens === 'number' && info.max_input_tokens > 0) {
+        this.contextWindows.set(model, info.max_input_tokens);
+        this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
+      }
+    } catch (error) {
+      this.logger.debug(`[Models] could not read the context window of ${model}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private sessionSettings(): SessionSettings {
@@ -369,7 +460,7 @@ export class ChatController implements vscode.Disposable {
     };
   }
 
-  private async getStore(): Promise<ConversationStore> {
+  private async getStore(): Promise<JsonlConversationStore> {
     if (!this.store) {
       const { JsonlConversationStore } = await import('../core/store');
       const base = this.context.storageUri ?? this.context.globalStorageUri;
@@ -439,8 +530,7 @@ export class ChatController implements vscode.Disposable {
     for (const disposable of this.disposables) {
       disposable.dispose();
     }
-    const store = this.store as { dispose?: () => Promise<void> } | undefined;
-    void store?.dispose?.();
+    void this.store?.dispose();
   }
 }
 

@@ -1,0 +1,98 @@
+// The whole transcript, across compactions: export as Markdown and full-text search.
+// Both read the conversation file; neither touches the request state.
+import type { SearchHit } from '../shared/protocol';
+import type { ConversationIndexEntry, ConversationStore } from './ports';
+import { textOf, type ConversationRecord } from './records';
+
+function when(at: number): string {
+  return new Date(at).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+/** Markdown of a whole conversation, compaction markers included; never the API key or raw blocks. */
+export function transcriptMarkdown(title: string, records: readonly ConversationRecord[]): string {
+  const lines: string[] = [`# ${title}`, ''];
+  for (const record of records) {
+    switch (record.kind) {
+      case 'user':
+        lines.push(`## You — ${when(record.at)}`, '', textOf(record.content), '');
+        break;
+      case 'assistant': {
+        const text = textOf(record.content);
+        if (text.length === 0) {
+          break;
+        }
+        const note = record.status === 'done' ? '' : ` (${record.status})`;
+        lines.push(`## Marathon${note} — ${when(record.at)}`, '', text, '');
+        break;
+      }
+      case 'compaction':
+        lines.push(
+          `> **Context compacted** (${record.compactionKind === 'onDemand' ? 'on demand' : 'automatic'}, ${when(record.at)})` +
+            (record.failed ? ' — failed, the conversation continued uncompacted.' : ` — ${record.coveredMessages} messages summarized.`),
+          '',
+        );
+        if (record.summary) {
+          lines.push('<details><summary>Summary</summary>', '', record.summary, '', '</details>', '');
+        }
+        break;
+      case 'error':
+        lines.push(`> Error: ${record.message}`, '');
+        break;
+      case 'title':
+      case 'settings':
+        break;
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Index of the record after which everything is what the model still sees verbatim. */
+function lastCompactionIndex(records: readonly ConversationRecord[]): number {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i];
+    if (record?.kind === 'compaction' && !record.failed) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+function snippet(text: string, index: number, length: number): string {
+  const start = Math.max(0, index - 60);
+  const end = Math.min(text.length, index + length + 60);
+  return `${start > 0 ? '…' : ''}${text.slice(start, end).replace(/\s+/g, ' ')}${end < text.length ? '…' : ''}`;
+}
+
+/** Case-insensitive search over every message of every conversation, newest conversations first. */
+export async function searchTranscripts(store: ConversationStore, query: string, limit = 50): Promise<SearchHit[]> {
+  const needle = query.trim().toLowerCase();
+  if (needle.length < 2) {
+    return [];
+  }
+  const hits: SearchHit[] = [];
+  const conversations: ConversationIndexEntry[] = await store.list();
+  for (const conversation of conversations) {
+    const records = await store.readAll(conversation.id);
+    const boundary = lastCompactionIndex(records);
+    records.forEach((record, index) => {
+      if (hits.length >= limit || (record.kind !== 'user' && record.kind !== 'assistant' && record.kind !== 'compaction')) {
+        return;
+      }
+      const text = record.kind === 'compaction' ? (record.summary ?? '') : textOf(record.content);
+      const at = text.toLowerCase().indexOf(needle);
+      if (at >= 0) {
+        hits.push({
+          conversationId: conversation.id,
+          conversationTitle: conversation.title,
+          itemId: record.id,
+          snippet: snippet(text, at, needle.length),
+          compacted: index < boundary,
+        });
+      }
+    });
+    if (hits.length >= limit) {
+      break;
+    }
+  }
+  return hits;
+}
