@@ -110,7 +110,8 @@ export class RequestHistory {
    * put back verbatim behind it. Returns the ids of the records put back.
    */
   applyPausedCompaction(block: StoredBlock, keepRecentTurns: number): string[] {
-    const putBack = this.recentEntries(keepRecentTurns);
+    // A negative count puts nothing back: the summary alone carries the request.
+    const putBack = keepRecentTurns < 0 ? [] : this.recentEntries(keepRecentTurns);
     this.anchor = { role: 'assistant', content: [block] };
     this.anchorSigned = false;
     this.entries = putBack;

@@ -105,6 +105,7 @@ export class ConversationSession {
   /** The newest records, oldest first, for the view; bounded. */
   private tail: ConversationRecord[] = [];
   private hasOlderRecords = false;
+  private compactionsThisTurn = 0;
 
   private constructor(
     private readonly deps: SessionDeps,
@@ -283,6 +284,7 @@ export class ConversationSession {
   private async runTurn(assistantId: string, draft?: string): Promise<void> {
     const abort = new AbortController();
     this.abort = abort;
+    this.compactionsThisTurn = 0;
     this.emit({ type: 'generating', generating: true });
     try {
       await this.compactBeforeTurnIfNeeded(abort.signal);
@@ -365,8 +367,11 @@ export class ConversationSession {
       return 'continue';
     }
     const covered = this.history.messageCount;
-    this.history.push(record);
-    const putBack = this.history.applyPausedCompaction(block, settings.keepRecentTurns);
+    // If what was put back is itself over the trigger, the server compacts again at once: put back
+    // less each time (the previous exchanges, then the request alone, then nothing) so the turn ends.
+    this.compactionsThisTurn++;
+    const keep = this.compactionsThisTurn === 1 ? settings.keepRecentTurns : this.compactionsThisTurn === 2 ? 0 : -1;
+    const putBack = this.history.applyPausedCompaction(block, keep);
     const marker = await this.recordThresholdMarker(block, figures, putBack, covered, settings.mode === 'pause');
     this.emit({ type: 'usage', meter: this.meter() });
     return marker.paused ? 'done' : 'continue';

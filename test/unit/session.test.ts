@@ -1,0 +1,236 @@
+import * as assert from 'node:assert/strict';
+import { createClient } from '../../src/core/client';
+import type { Logger } from '../../src/core/ports';
+import type { ConversationRecord } from '../../src/core/records';
+import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
+import { InMemoryConversationStore } from '../../src/core/store';
+import { startEmulator, type EmulatorHandle } from '../emulator/server';
+
+interface Recorded {
+  path: string;
+  betas: string[];
+  body: { messages: Array<{ role: string; content: Array<Record<string, unknown>> }>; context_management?: { edits: Array<Record<string, unknown>> }; compaction?: unknown };
+}
+
+const quietLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+suite('ConversationSession against the emulator', function () {
+  this.timeout(20_000);
+  let emulator: EmulatorHandle;
+  let store: InMemoryConversationStore;
+  let settings: SessionSettings;
+  let events: SessionEvent[];
+
+  suiteSetup(async () => {
+    emulator = await startEmulator();
+  });
+  suiteTeardown(() => emulator.close());
+
+  setup(async () => {
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST', body: '{}' });
+    store = new InMemoryConversationStore();
+    settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    events = [];
+  });
+
+  async function control(route: string, body: unknown): Promise<void> {
+    const response = await fetch(`${emulator.url}/_emulator/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(response.status, 200);
+  }
+
+  async function requests(): Promise<Recorded[]> {
+    const response = await fetch(`${emulator.url}/_emulator/requests`);
+    const { requests: all } = (await response.json()) as { requests: Recorded[] };
+    return all.filter((request) => request.path.startsWith('/v1/messages') && !request.path.includes('count_tokens'));
+  }
+
+  async function open(conversationId?: string): Promise<ConversationSession> {
+    const id = conversationId ?? (await store.create()).id;
+    const session = await ConversationSession.open({
+      store,
+      conversationId: id,
+      client: () => createClient({ apiKey: 'test-key', baseURL: emulator.url }),
+      settings: () => settings,
+      systemPrompt: async () => 'You are a test assistant.',
+      logger: quietLogger,
+      retry: { baseDelayMs: 5, maxDelayMs: 50 },
+      idleTimeoutMs: 2000,
+    });
+    session.onEvent((event) => events.push(event));
+    return session;
+  }
+
+  const recordsOf = async (session: ConversationSession): Promise<ConversationRecord[]> => store.readAll(session.id);
+  const of = <T extends SessionEvent['type']>(type: T) => events.filter((event): event is Extract<SessionEvent, { type: T }> => event.type === type);
+
+  test('streams an answer, stores both messages, and asks for threshold compaction', async () => {
+    const session = await open();
+    await session.send('Hello there');
+    const deltas = of('textDelta').map((event) => event.text).join('');
+    const finished = of('turnFinished')[0]!.item;
+    assert.equal(finished.kind === 'assistant' ? finished.text : '', deltas);
+    const kinds = (await recordsOf(session)).map((record) => record.kind);
+    assert.deepEqual(kinds, ['title', 'user', 'assistant']);
+    const [request] = await requests();
+    assert.deepEqual(request!.betas, ['compact-2026-01-12']);
+    assert.deepEqual(request!.body.context_management!.edits[0], { type: 'compact_20260112', trigger: { type: 'input_tokens', value: 50_000 }, pause_after_compaction: true });
+    assert.ok(session.meter().contextTokens > 0, 'the meter reads the usage');
+  });
+
+  test('a threshold compaction pauses, puts the current request back verbatim, and the turn goes on', async () => {
+    const session = await open();
+    await control('config', { tokenMultiplier: 100 });
+    for (const word of ['alpha', 'beta', 'gamma', 'delta']) {
+      await session.send(`${word}: ` + `${word} `.repeat(60));
+    }
+    const markers = of('item').filter((event) => event.item.kind === 'compaction');
+    assert.equal(markers.length, 1, 'one compaction marker');
+    const all = await requests();
+    const continuationIndex = all.findIndex((request) => request.body.messages[0]!.role === 'assistant');
+    const paused = all[continuationIndex - 1]!;
+    const continuation = all[continuationIndex]!;
+    assert.deepEqual(
+      continuation.body.messages.map((message) => `${message.role}:${message.content.map((block) => block.type).join('+')}`),
+      ['assistant:compaction', 'user:text', 'assistant:text', 'user:text'],
+      'block + previous exchange + current request',
+    );
+    const currentRequest = paused.body.messages.at(-1)!.content[0]!.text;
+    assert.equal(continuation.body.messages.at(-1)!.content[0]!.text, currentRequest, 'the current request is put back verbatim');
+    assert.deepEqual(continuation.body.messages[2], paused.body.messages.at(-2), 'the previous answer is put back verbatim');
+    assert.equal(of('turnFailed').length, 0);
+    // Later turns send only the block and what follows it.
+    const last = all.at(-1)!;
+    assert.equal(last.body.messages[0]!.content[0]!.type, 'compaction');
+  });
+
+  test('a put-back that is itself over the trigger is shrunk instead of compacting forever', async () => {
+    const session = await open();
+    await control('config', { tokenMultiplier: 400 });
+    await session.send('one ' + 'x '.repeat(200));
+    await session.send('two ' + 'y '.repeat(200));
+    const markers = of('item').filter((event) => event.item.kind === 'compaction');
+    assert.ok(markers.length >= 1 && markers.length <= 3, `compacted ${markers.length} times`);
+    assert.equal(of('turnFailed').length, 0);
+    assert.equal(of('turnFinished').at(-1)!.item.kind, 'assistant');
+  });
+
+  test('an on-demand compaction puts the signed block first and stops the threshold edit', async () => {
+    const session = await open();
+    await session.send('One');
+    await session.send('Two');
+    assert.equal(await session.compactNow(), true);
+    const compactionRequest = (await requests()).at(-1)!;
+    assert.ok(compactionRequest.betas.includes('compact-2026-09-04'));
+    assert.equal(compactionRequest.body.context_management, undefined);
+    await session.send('Three');
+    const next = (await requests()).at(-1)!;
+    const block = next.body.messages[0]!.content[0]!;
+    assert.equal(block.type, 'compaction');
+    assert.equal(typeof block.signature, 'string');
+    assert.equal(next.body.context_management, undefined, 'no threshold edit next to a signed block');
+    assert.equal(of('turnFailed').length, 0);
+  });
+
+  test('with a signed block, Marathon compacts on demand before a turn that would pass the trigger', async () => {
+    const session = await open();
+    await session.send('Start');
+    await session.compactNow();
+    await control('config', { tokenMultiplier: 300 });
+    for (let turn = 0; turn < 6; turn++) {
+      await session.send(`Turn ${turn}: ` + 'delta '.repeat(50));
+    }
+    const onDemand = (await requests()).filter((request) => request.body.compaction !== undefined);
+    assert.ok(onDemand.length >= 2, `compacted on demand again (${onDemand.length})`);
+    assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
+  });
+
+  test('overloaded and rate-limited responses are retried, honouring retry-after', async () => {
+    const session = await open();
+    await control('faults', { faults: [{ kind: 'http', status: 529, errorType: 'overloaded_error' }, { kind: 'http', status: 429, errorType: 'rate_limit_error', retryAfter: 0 }] });
+    await session.send('Please work');
+    assert.equal(of('retrying').length, 2);
+    assert.equal(of('turnFinished').length, 1);
+    assert.equal((await requests()).length, 3);
+  });
+
+  test('a stream dropped after text keeps the partial answer as interrupted, and Retry asks again', async () => {
+    const session = await open();
+    await control('faults', { faults: [{ kind: 'drop', afterDeltas: 2 }] });
+    await session.send('Tell me a long story');
+    const interrupted = of('turnFinished')[0]!.item;
+    assert.equal(interrupted.kind === 'assistant' && interrupted.status, 'interrupted');
+    assert.ok(interrupted.kind === 'assistant' && interrupted.text.length > 0);
+    assert.equal(of('turnFailed').length, 1);
+    await session.retryLast();
+    const retried = (await requests()).at(-1)!;
+    assert.equal(retried.body.messages.at(-1)!.role, 'user', 'the partial answer is not sent again');
+    assert.equal(of('turnFinished').at(-1)!.item.kind === 'assistant' && (of('turnFinished').at(-1)!.item as { status: string }).status, 'done');
+  });
+
+  test('a dropped connection before any text is retried by itself', async () => {
+    const session = await open();
+    await control('faults', { faults: [{ kind: 'drop', afterDeltas: 0 }] });
+    await session.send('Hello');
+    assert.equal(of('retrying').length, 1);
+    assert.equal(of('turnFailed').length, 0);
+  });
+
+  test('Stop keeps what arrived, marked as stopped, without an error', async () => {
+    const session = await open();
+    const sending = session.send('Write something long please');
+    for (let waited = 0; of("textDelta").length < 2 && waited < 200; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    session.cancel();
+    await sending;
+    const stopped = of('turnFinished')[0]!.item;
+    assert.equal(stopped.kind === 'assistant' && stopped.status, 'stopped');
+    assert.equal(of('turnFailed').length, 0);
+  });
+
+  test('a failed compaction is kept as a failed marker and the conversation goes on', async () => {
+    const session = await open();
+    await control('config', { tokenMultiplier: 400 });
+    await control('faults', { faults: [{ kind: 'null-compaction' }] });
+    await session.send('x '.repeat(500));
+    const marker = of('item').map((event) => event.item).find((item) => item.kind === 'compaction');
+    assert.ok(marker && marker.kind === 'compaction' && marker.failed);
+    assert.equal(of('turnFailed').length, 0);
+  });
+
+  test('a prompt too long for the window is compacted on demand, then the turn is retried', async () => {
+    const session = await open();
+    settings.mode = 'manual';
+    await session.send('a '.repeat(3000));
+    await control('config', { contextWindow: 1700 });
+    const pending = 'b '.repeat(400);
+    await session.send(pending);
+    const all = await requests();
+    assert.equal(all.filter((request) => request.body.compaction !== undefined).length, 1, 'compacted on demand once');
+    assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
+    const retried = all.at(-1)!;
+    assert.equal(retried.body.messages[0]!.content[0]!.type, 'compaction');
+    assert.equal(retried.body.messages.at(-1)!.content[0]!.text, pending, 'the pending request follows the summary verbatim');
+  });
+
+  test('reopening a conversation rebuilds exactly the request the live session would send', async () => {
+    const session = await open();
+    await control('config', { tokenMultiplier: 200 });
+    await session.send('First: ' + 'alpha '.repeat(60));
+    await session.send('Second: ' + 'beta '.repeat(60));
+    await session.send('Third: ' + 'gamma '.repeat(60));
+    await session.send('Fourth');
+    const reopened = await open(session.id);
+    assert.deepEqual(await reopened.previewRequest(), await session.previewRequest());
+  });
+
+  test('a 401 is reported once, not retried, and the user message stays stored', async () => {
+    const session = await open();
+    await control('faults', { faults: [{ kind: 'http', status: 401, errorType: 'authentication_error', message: 'invalid x-api-key' }] });
+    await session.send('Secret plans');
+    const failed = of('turnFailed')[0]!.error;
+    assert.equal(failed.kind === 'error' && failed.errorKind, 'auth');
+    assert.equal(of('retrying').length, 0);
+    assert.ok((await recordsOf(session)).some((record) => record.kind === 'user'));
+  });
+});
