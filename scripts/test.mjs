@@ -77,7 +77,10 @@ async function integration(serverUrl) {
       resolve(124);
     }, 300_000);
     void (async () => {
-      await page.exposeFunction('codeAutomationLog', (_type, args) => console.log(...args));
+      await page.exposeFunction('codeAutomationLog', (_type, args) => {
+        output += args.join(' ') + '\n';
+        console.log(...args);
+      });
       await page.exposeFunction('codeAutomationExit', (code) => {
         clearTimeout(timer);
         resolve(code);

@@ -1,4 +1,6 @@
 // Classifies every failure once, so the host shows one short sentence with an action and logs the rest.
+// Loaded with the SDK on first use, never during activation.
+import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { ErrorKind } from '../shared/protocol';
 
 export interface ClassifiedError {
@@ -21,8 +23,6 @@ interface ApiErrorShape {
   type?: string | null;
   headers?: { get(name: string): string | null } | undefined;
   message?: string;
-  name?: string;
-  constructor?: { name?: string };
 }
 
 const COMPACTION_MESSAGES: Readonly<Record<string, string>> = {
@@ -36,10 +36,6 @@ const COMPACTION_MESSAGES: Readonly<Record<string, string>> = {
   compaction_tool_changes_mismatch: "A conversation summary's tool changes were altered.",
   compaction_unavailable: 'Compaction is temporarily unavailable on the server.',
 };
-
-function className(error: ApiErrorShape): string {
-  return error.constructor?.name ?? error.name ?? '';
-}
 
 function retryAfter(error: ApiErrorShape): number | undefined {
   const headers = error.headers;
@@ -71,14 +67,13 @@ export function classifyError(raw: unknown): ClassifiedError {
     return { kind: 'unknown', message: String(raw), retryable: false };
   }
   const error = raw as ApiErrorShape;
-  const name = className(error);
-  if (name === 'APIUserAbortError' || name === 'AbortError') {
+  if (raw instanceof APIUserAbortError || (raw instanceof Error && raw.name === 'AbortError')) {
     return { kind: 'unknown', message: 'Stopped.', retryable: false, aborted: true };
   }
-  if (name === 'APIConnectionTimeoutError') {
+  if (raw instanceof APIConnectionTimeoutError) {
     return { kind: 'connection', message: 'The request to the API timed out.', retryable: true };
   }
-  if (name === 'APIConnectionError') {
+  if (raw instanceof APIConnectionError) {
     return { kind: 'connection', message: 'Could not reach the API. Check your network and `marathon.apiBaseUrl`.', retryable: true };
   }
   const status = typeof error.status === 'number' ? error.status : undefined;

@@ -2,6 +2,7 @@
 // and keeps the request bounded with server-side compaction (threshold, and on demand once signed).
 import type Anthropic from '@anthropic-ai/sdk';
 import type { CompactionMode, ContextMeter, TimelineItem } from '../shared/protocol';
+import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from './betas';
 import { classifyError, isCompactionUnsupported, type ClassifiedError } from './errors';
 import { RequestHistory, isLiveCompactionBlock, type ApiMessage } from './history';
 import { silentLogger, type ConversationStore, type Logger } from './ports';
@@ -9,9 +10,6 @@ import { textOf, type ConversationRecord, type StoredBlock, type UsageFigures } 
 import { timelineItem } from './timeline';
 import { UsageLedger, estimateTokens, priceFor, usageFigures, type ApiUsage, type ModelPrice } from './usage';
 
-export const THRESHOLD_BETA = 'compact-2026-01-12';
-export const ON_DEMAND_BETA = 'compact-2026-09-04';
-export const MIN_TRIGGER_TOKENS = 50_000;
 
 export type MessagesClient = Pick<Anthropic, 'beta'>;
 

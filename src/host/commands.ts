@@ -1,6 +1,5 @@
 // The command palette entries. Each command does its job through the controller.
 import * as vscode from 'vscode';
-import { classifyError } from '../core/errors';
 import type { Logger } from '../core/ports';
 import type { ApiKeyStore } from './apiKey';
 import { CHAT_VIEW_ID } from './chatViewProvider';
@@ -59,6 +58,7 @@ async function setApiKey(keys: ApiKeyStore, logger: Logger, provided?: string): 
       validateApiKey({ apiKey: key, baseURL: apiBaseUrl || undefined }),
     );
   } catch (error) {
+    const { classifyError } = await import('../core/errors');
     const classified = classifyError(error);
     logger.warn(`[Auth] key check failed: ${classified.kind}`);
     if (classified.kind === 'auth') {

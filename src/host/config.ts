@@ -1,7 +1,7 @@
 // Typed access to Marathon's settings, validated once here so the rest of the code can trust them.
 import * as vscode from 'vscode';
 import type { CompactionMode } from '../shared/protocol';
-import { MIN_TRIGGER_TOKENS } from '../core/session';
+import { MIN_TRIGGER_TOKENS } from '../core/betas';
 import type { ModelPrice } from '../core/usage';
 
 export interface MarathonSettings {

@@ -133,7 +133,11 @@ export type ToHost =
 
 export type ToWebview =
   | { type: 'state/bootstrap'; state: ViewState }
-  | { type: 'chat/started'; user?: TimelineItem; assistantId: string }
+  /**
+   * `replacesId` (optional): the turn replaces that user item (`chat/editLast`); the webview drops
+   * it and every item after it before showing `user`.
+   */
+  | { type: 'chat/started'; user?: TimelineItem; assistantId: string; replacesId?: string }
   | { type: 'chat/delta'; assistantId: string; text: string }
   | { type: 'chat/item'; item: TimelineItem }
   | { type: 'chat/done'; item: TimelineItem }

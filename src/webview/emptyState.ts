@@ -1,0 +1,98 @@
+// What a new conversation shows: which backend answers, example prompts and keyboard hints.
+import type { BackendInfo, ToHost } from '../shared/protocol';
+import { button, h, icon } from './dom';
+
+export const EXAMPLE_PROMPTS: readonly string[] = [
+  'Explain the structure of this project and where to start reading.',
+  'Write a TypeScript function that debounces another function, with unit tests.',
+  'How does server-side context compaction keep a long conversation going?',
+];
+
+const KEY_HINTS: ReadonlyArray<[string, string]> = [
+  ['Enter', 'send'],
+  ['Shift+Enter', 'new line'],
+  ['Escape', 'stop the answer'],
+  ['Up', 'edit your last message (empty box)'],
+];
+
+export class EmptyState {
+  readonly element: HTMLElement;
+  private readonly backendSlot: HTMLElement;
+
+  constructor(
+    private readonly post: (message: ToHost) => void,
+    sendExample: (text: string) => void,
+  ) {
+    this.backendSlot = h('div', { class: 'empty-backend' });
+    const examples = h('div', { class: 'examples', attrs: { role: 'group', 'aria-label': 'Example prompts' } });
+    for (const prompt of EXAMPLE_PROMPTS) {
+      const example = button({ label: `Send: ${prompt}`, text: prompt, icon: 'comment', class: 'example' });
+      example.addEventListener('click', () => sendExample(prompt));
+      examples.append(example);
+    }
+    const keys = h('ul', { class: 'key-hints', attrs: { 'aria-label': 'Keyboard shortcuts' } });
+    for (const [key, what] of KEY_HINTS) {
+      keys.append(h('li', {}, h('kbd', { text: key }), h('span', { text: ` ${what}` })));
+    }
+    this.element = h(
+      'div',
+      { class: 'empty-state', testid: 'empty-state', hidden: true },
+      h('h2', { class: 'empty-title' }, icon('sparkle'), h('span', { text: 'Marathon' })),
+      h('p', {
+        class: 'empty-lead',
+        text: 'One conversation with Claude that lasts all day: when the context fills up it is compacted on the server, and you keep going.',
+      }),
+      this.backendSlot,
+      h('h3', { class: 'empty-heading', text: 'Try' }),
+      examples,
+      keys,
+    );
+  }
+
+  update(backend: BackendInfo, model: string): void {
+    this.backendSlot.replaceChildren();
+    switch (backend.kind) {
+      case 'none': {
+        const setKey = button({
+          label: 'Set API Key',
+          text: 'Set API Key',
+          icon: 'key',
+          testid: 'set-api-key',
+          class: 'primary',
+        });
+        setKey.addEventListener('click', () => this.post({ type: 'command/run', command: 'setApiKey' }));
+        this.backendSlot.append(
+          h(
+            'div',
+            { class: 'empty-callout warning' },
+            h('p', {
+              text: 'Marathon needs an Anthropic API key. Set one here (it is kept in VS Code’s secret storage), or start VS Code with the ANTHROPIC_API_KEY environment variable.',
+            }),
+            setKey,
+          ),
+        );
+        break;
+      }
+      case 'demo':
+        this.backendSlot.append(
+          h(
+            'div',
+            { class: 'empty-callout' },
+            h('span', { class: 'demo-badge inline' }, icon('beaker'), h('span', { text: 'Demo backend' })),
+            h('p', {
+              text: 'Replies come from the bundled emulator, not from Claude. It behaves like the real API, compaction included, so you can try everything without a key.',
+            }),
+          ),
+        );
+        break;
+      case 'api': {
+        const source =
+          backend.keySource === 'environment' ? 'the ANTHROPIC_API_KEY environment variable' : 'VS Code’s secret storage';
+        this.backendSlot.append(
+          h('p', { class: 'empty-note', text: `Connected${model ? ` to ${model}` : ''}, using the key from ${source}.` }),
+        );
+        break;
+      }
+    }
+  }
+}

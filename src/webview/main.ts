@@ -1,0 +1,231 @@
+// Entry point of the chat webview: builds the page, routes host messages to the parts of the
+// UI they concern, and keeps UI details (draft, scroll, history search) across reloads.
+import './chat.css';
+import { assertNever, type TimelineItem, type ToWebview } from '../shared/protocol';
+import { Composer } from './composer';
+import { h } from './dom';
+import { EmptyState } from './emptyState';
+import { plainPreview } from './format';
+import { Header } from './header';
+import { MeterView } from './meter';
+import { Notices } from './notices';
+import { reduceSnapshot, snapshotOf, type ViewSnapshot } from './state';
+import { Timeline } from './timeline';
+import { flushUiState, getUiState, post, updateUiState } from './vscode';
+
+const root = document.getElementById('root') ?? document.body;
+
+let snapshot: ViewSnapshot | undefined;
+let bootstrapped = false;
+
+const liveRegion = h('div', { class: 'sr-only', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
+function announce(text: string): void {
+  // Clearing first makes a repeated message announced again.
+  liveRegion.textContent = '';
+  requestAnimationFrame(() => {
+    liveRegion.textContent = text;
+  });
+}
+
+const header = new Header({
+  post,
+  onHistoryChange: (open, search) => updateUiState({ historyOpen: open, search }),
+});
+const notices = new Notices();
+const meter = new MeterView(post);
+const composer = new Composer({
+  post,
+  lastUserText: () => timeline.lastUserText(),
+  onDraftChange: (text) => updateUiState({ draft: text }),
+  onSent: () => timeline.scrollToEnd(),
+});
+const timeline = new Timeline({
+  post,
+  insertIntoPrompt: (text) => composer.insertText(text),
+  announce,
+  isTrusted: () => snapshot?.workspaceTrusted ?? false,
+  onScrollMemory: (scroll) => updateUiState({ scroll }),
+  onEmptyChange: (empty) => {
+    emptyState.element.hidden = !empty;
+    timeline.element.hidden = empty;
+  },
+});
+const emptyState = new EmptyState(post, (text) => composer.sendText(text));
+
+root.append(
+  header.element,
+  notices.element,
+  h('main', { class: 'timeline-wrap' }, timeline.element, timeline.segmentBanner, emptyState.element),
+  h('footer', { class: 'footer' }, meter.element, composer.element),
+  liveRegion,
+);
+
+function applySnapshot(next: ViewSnapshot): void {
+  snapshot = next;
+  header.setTitle(next.activeId, next.activeTitle);
+  header.setBackend(next.backend);
+  header.setConversations(next.conversations, next.activeId);
+  meter.setSettings(next.compactionMode, next.model);
+  meter.update(next.meter);
+  composer.setGenerating(next.generating);
+  emptyState.update(next.backend, next.model);
+  root.classList.toggle('untrusted', !next.workspaceTrusted);
+}
+
+function onBootstrap(message: Extract<ToWebview, { type: 'state/bootstrap' }>): void {
+  const { state } = message;
+  const ui = getUiState();
+  const sameConversation = ui.activeId === state.active.id;
+  applySnapshot(snapshotOf(state));
+  timeline.reset(state.active.id, state.active.items, state.active.hasOlder, sameConversation ? ui.scroll : undefined);
+  composer.resetMode();
+  if (!bootstrapped) {
+    // First bootstrap after a reload: put back what the user had typed and was searching.
+    bootstrapped = true;
+    if (ui.draft !== '' && composer.text === '') {
+      composer.setText(ui.draft);
+    }
+    header.restoreHistory(ui.historyOpen, ui.search);
+  }
+  updateUiState({ activeId: state.active.id, scroll: timeline.scrollMemory() });
+}
+
+function announceDone(item: TimelineItem): void {
+  if (item.kind !== 'assistant') {
+    return;
+  }
+  switch (item.status) {
+    case 'done':
+      announce(item.text.trim() === '' ? 'Claude finished without text.' : `Claude answered: ${plainPreview(item.text)}`);
+      break;
+    case 'stopped':
+      announce('Answer stopped.');
+      break;
+    case 'cut':
+      announce('The answer was cut off at the output limit. Continue is available.');
+      break;
+    case 'interrupted':
+      announce('The answer was interrupted. Retry is available.');
+      break;
+    case 'refused':
+      announce('Claude declined to answer.');
+      break;
+    case 'streaming':
+      break;
+  }
+}
+
+function handle(message: ToWebview): void {
+  switch (message.type) {
+    case 'state/bootstrap':
+      onBootstrap(message);
+      break;
+    case 'chat/started':
+      // A placeholder left open (a turn that paused after compacting) never gets its own done.
+      timeline.settleStreams();
+      if (message.replacesId !== undefined) {
+        timeline.removeFrom(message.replacesId);
+      }
+      if (message.user !== undefined) {
+        timeline.upsert(message.user);
+      }
+      timeline.startStream({
+        kind: 'assistant',
+        id: message.assistantId,
+        at: Date.now(),
+        text: '',
+        status: 'streaming',
+        model: snapshot?.model,
+      });
+      break;
+    case 'chat/delta':
+      timeline.appendDelta(message.assistantId, message.text);
+      break;
+    case 'chat/item':
+      timeline.upsert(message.item);
+      break;
+    case 'chat/done':
+      timeline.finishStream(message.item);
+      announceDone(message.item);
+      break;
+    case 'chat/failed':
+      timeline.settleStreams();
+      timeline.upsert(message.error);
+      if (message.draft !== undefined && message.draft !== '') {
+        composer.restoreDraft(message.draft);
+      }
+      if (message.error.kind === 'error') {
+        announce(message.error.message);
+      }
+      break;
+    case 'meter/didChange':
+    case 'backend/didChange':
+    case 'generating/didChange':
+    case 'conversations/didChange':
+    case 'settings/didChange':
+      if (snapshot !== undefined) {
+        const next = reduceSnapshot(snapshot, message);
+        snapshot = next;
+        if (message.type === 'meter/didChange') {
+          meter.update(next.meter);
+        } else if (message.type === 'backend/didChange') {
+          header.setBackend(next.backend);
+          emptyState.update(next.backend, next.model);
+        } else if (message.type === 'generating/didChange') {
+          composer.setGenerating(next.generating);
+          if (!next.generating) {
+            timeline.settleStreams(); // every answer of the turn has had its done by now
+          }
+        } else if (message.type === 'conversations/didChange') {
+          header.setConversations(next.conversations, next.activeId);
+          header.setTitle(next.activeId, next.activeTitle);
+        } else {
+          meter.setSettings(next.compactionMode, next.model);
+          emptyState.update(next.backend, next.model);
+        }
+      }
+      break;
+    case 'notice/show':
+      notices.show(message.level, message.message);
+      break;
+    case 'timeline/older':
+      timeline.prependOlder(message.conversationId, message.items, message.hasOlder);
+      break;
+    case 'search/results':
+      header.showSearchResults(message.query, message.hits);
+      break;
+    default:
+      assertNever(message);
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const data = event.data;
+  // Messages come from the host; anything without a `type` is not ours (e.g. VS Code internals).
+  if (typeof data === 'object' && data !== null && typeof (data as { type?: unknown }).type === 'string') {
+    handle(data as ToWebview);
+  }
+});
+
+document.addEventListener('keydown', (event) => {
+  const target = event.target;
+  const inField =
+    target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+  if (event.key === 'Escape' && snapshot?.generating === true && !event.defaultPrevented) {
+    event.preventDefault();
+    post({ type: 'chat/cancel' });
+  } else if (event.key === 'F2' && !inField) {
+    event.preventDefault();
+    header.startRename();
+  }
+});
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') {
+    updateUiState({ scroll: timeline.scrollMemory() });
+    flushUiState();
+  }
+});
+window.addEventListener('pagehide', () => flushUiState());
+
+post({ type: 'webview/ready' });

@@ -1,0 +1,36 @@
+// Dismissible banners for host notices (`notice/show`).
+import { button, h, icon } from './dom';
+
+const MAX_NOTICES = 3;
+
+export class Notices {
+  readonly element: HTMLElement = h('div', { class: 'notices', attrs: { 'aria-live': 'polite' } });
+
+  show(level: 'info' | 'warning', message: string): void {
+    // The same message twice stays one banner.
+    for (const existing of Array.from(this.element.children)) {
+      if (existing.querySelector('.notice-text')?.textContent === message) {
+        existing.remove();
+      }
+    }
+    const dismiss = button({ label: 'Dismiss notice', icon: 'close', title: 'Dismiss' });
+    const notice = h(
+      'div',
+      { class: `notice notice-${level}`, attrs: { role: level === 'warning' ? 'alert' : 'status' } },
+      icon(level === 'warning' ? 'warning' : 'info'),
+      h('p', { class: 'notice-text', text: message }),
+      dismiss,
+    );
+    dismiss.addEventListener('click', () => notice.remove());
+    notice.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        notice.remove();
+      }
+    });
+    this.element.append(notice);
+    while (this.element.childElementCount > MAX_NOTICES) {
+      this.element.firstElementChild?.remove();
+    }
+  }
+}
