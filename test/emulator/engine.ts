@@ -1,0 +1,301 @@
+// Runs one validated request to completion: compaction (threshold or on demand), the reply, cache and
+// usage accounting. The result is the final Message plus the blocks as they stream, so the JSON and SSE
+// paths cannot disagree (reference §2, §3, §6 "Behaviour" / "Response").
+
+import type { CacheAccount, PromptCache } from './cache';
+import {
+  DEFAULT_SUMMARY_PROMPT,
+  applyCompactionBlocks,
+  lastUserText,
+  signCompaction,
+  summarize,
+  toolChangesOf,
+} from './compaction';
+import type { FinalReply } from './replies';
+import { defaultPlan, finalizeReply, newId, scriptedPlan } from './replies';
+import type { PromptUnit } from './tokens';
+import { outputTokens, promptUnits, sumTokens, textInputTokens } from './tokens';
+import type {
+  EmulatorConfig,
+  JsonObject,
+  Message,
+  MessagesRequest,
+  OnDemandFailStopReason,
+  ScriptedReply,
+  StopReason,
+} from './types';
+import { invalidRequest } from './types';
+
+/** Output tokens billed for a summarization that produced nothing usable. */
+const FAILED_COMPACTION_OUTPUT_TOKENS = 24;
+/** Size of the input_json_delta fragments of a streamed tool_use block. */
+const JSON_DELTA_CHARS = 24;
+
+export interface EngineContext {
+  readonly config: EmulatorConfig;
+  readonly signingSecret: string;
+  readonly cache: PromptCache;
+  nextReply(): ScriptedReply | undefined;
+  takeNullCompaction(): boolean;
+  takeOnDemandFailure(): OnDemandFailStopReason | undefined;
+}
+
+interface CacheCreation {
+  ephemeral_5m_input_tokens: number;
+  ephemeral_1h_input_tokens: number;
+}
+
+export interface IterationUsage {
+  type: 'message' | 'compaction';
+  model?: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: CacheCreation;
+}
+
+export interface Usage {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: CacheCreation;
+  output_tokens: number;
+  service_tier: 'standard';
+  iterations: IterationUsage[] | null;
+}
+
+export interface ResponseMessage {
+  id: string;
+  type: 'message';
+  role: 'assistant';
+  model: string;
+  content: JsonObject[];
+  stop_reason: StopReason;
+  stop_sequence: string | null;
+  stop_details: JsonObject | null;
+  container: null;
+  context_management: { applied_edits: JsonObject[] } | null;
+  usage: Usage;
+}
+
+/** A content block as streamed: the content_block_start payload and its deltas. */
+export interface StreamBlock {
+  start: JsonObject;
+  deltas: JsonObject[];
+  /** Text deltas are paced by the reply's delay and count toward fault positions. */
+  text: boolean;
+}
+
+export interface Generated {
+  message: ResponseMessage;
+  blocks: StreamBlock[];
+  /** The input_tokens message_start announces before the final count (pre-compaction size). */
+  provisionalInputTokens: number;
+  deltaDelayMs: number;
+}
+
+function iterationUsage(type: IterationUsage['type'], account: CacheAccount, output: number, model?: string): IterationUsage {
+  return {
+    type,
+    ...(model !== undefined ? { model } : {}),
+    input_tokens: account.uncached,
+    output_tokens: output,
+    cache_creation_input_tokens: account.creation5m + account.creation1h,
+    cache_read_input_tokens: account.read,
+    cache_creation: { ephemeral_5m_input_tokens: account.creation5m, ephemeral_1h_input_tokens: account.creation1h },
+  };
+}
+
+/** Top-level usage = sums over non-compaction iterations (reference §2.5). */
+function totalUsage(iterations: IterationUsage[], withIterations: boolean): Usage {
+  const counted = iterations.filter((i) => i.type !== 'compaction');
+  const sum = (pick: (i: IterationUsage) => number): number => counted.reduce((total, i) => total + pick(i), 0);
+  return {
+    input_tokens: sum((i) => i.input_tokens),
+    cache_creation_input_tokens: sum((i) => i.cache_creation_input_tokens),
+    cache_read_input_tokens: sum((i) => i.cache_read_input_tokens),
+    cache_creation: {
+      ephemeral_5m_input_tokens: sum((i) => i.cache_creation.ephemeral_5m_input_tokens),
+      ephemeral_1h_input_tokens: sum((i) => i.cache_creation.ephemeral_1h_input_tokens),
+    },
+    output_tokens: sum((i) => i.output_tokens),
+    service_tier: 'standard',
+    iterations: withIterations ? iterations : null,
+  };
+}
+
+interface BuiltBlock {
+  final: JsonObject;
+  stream: StreamBlock;
+}
+
+function replyBlocks(reply: FinalReply): BuiltBlock[] {
+  const blocks: BuiltBlock[] = [];
+  if (reply.pieces.length) {
+    blocks.push({
+      final: { type: 'text', text: reply.pieces.join(''), citations: null },
+      stream: {
+        start: { type: 'text', text: '', citations: null },
+        deltas: reply.pieces.map((text) => ({ type: 'text_delta', text })),
+        text: true,
+      },
+    });
+  }
+  for (const tool of reply.toolUses) {
+    const json = JSON.stringify(tool.input);
+    const fragments = [''];
+    for (let i = 0; i < json.length; i += JSON_DELTA_CHARS) fragments.push(json.slice(i, i + JSON_DELTA_CHARS));
+    blocks.push({
+      final: { type: 'tool_use', id: tool.id, name: tool.name, input: tool.input },
+      stream: {
+        start: { type: 'tool_use', id: tool.id, name: tool.name, input: {} },
+        deltas: fragments.map((partial_json) => ({ type: 'input_json_delta', partial_json })),
+        text: false,
+      },
+    });
+  }
+  return blocks;
+}
+
+/** Threshold blocks stream as a null shell plus exactly one compaction_delta carrying the final value. */
+function thresholdBlock(content: string | null): BuiltBlock {
+  return {
+    final: { type: 'compaction', content },
+    stream: { start: { type: 'compaction', content: null }, deltas: [{ type: 'compaction_delta', content }], text: false },
+  };
+}
+
+class Run {
+  readonly config: EmulatorConfig;
+  readonly effective: Message[];
+  readonly summary: string | null;
+  readonly units: PromptUnit[];
+  readonly promptTokens: number;
+
+  constructor(
+    readonly req: MessagesRequest,
+    readonly ctx: EngineContext,
+  ) {
+    this.config = ctx.config;
+    ({ messages: this.effective, summary: this.summary } = applyCompactionBlocks(req.messages));
+    this.units = this.unitsFor(this.effective);
+    this.promptTokens = sumTokens(this.units);
+  }
+
+  unitsFor(messages: Message[]): PromptUnit[] {
+    return promptUnits({ tools: this.req.tools, system: this.req.system, messages }, this.req.topCacheControl, this.config);
+  }
+
+  account(units: PromptUnit[], write: boolean): CacheAccount {
+    return this.ctx.cache.account(this.req.model, units, this.config.minCacheableTokens, write);
+  }
+
+  /** A summarization reads the whole current prompt (cache hits allowed, nothing written) plus its own prompt. */
+  compactionInput(instructions: string | null): CacheAccount {
+    const account = this.account(this.units, false);
+    return { ...account, uncached: account.uncached + textInputTokens(instructions ?? DEFAULT_SUMMARY_PROMPT, this.config) };
+  }
+
+  message(content: BuiltBlock[], iterations: IterationUsage[], stop: FinalReply | StopReason): ResponseMessage {
+    const stopReason = typeof stop === 'string' ? stop : stop.stopReason;
+    return {
+      id: newId('msg'),
+      type: 'message',
+      role: 'assistant',
+      model: this.req.model,
+      content: content.map((b) => b.final),
+      stop_reason: stopReason,
+      stop_sequence: typeof stop === 'string' ? null : stop.stopSequence,
+      stop_details: stopReason === 'refusal' ? { type: 'refusal', category: null, explanation: null } : null,
+      container: null,
+      context_management: this.req.contextManagementSent ? { applied_edits: [] } : null,
+      usage: totalUsage(iterations, this.req.compactionBeta),
+    };
+  }
+
+  /** On demand: only the signed block, stop_reason compaction, top-level usage 0/0 (reference §1.4, §2.3). */
+  onDemand(instructions: string | null): Generated {
+    const summary = summarize(this.effective, instructions, this.config.summaryTemplate);
+    const failure = this.ctx.takeOnDemandFailure() ?? (outputTokens(summary, this.config) > this.req.maxTokens ? 'max_tokens' : undefined);
+    if (failure) {
+      const noCall: CacheAccount = { read: 0, creation5m: 0, creation1h: 0, uncached: 0 };
+      const input = failure === 'model_context_window_exceeded' ? noCall : this.compactionInput(instructions);
+      const output = failure === 'max_tokens' ? this.req.maxTokens : failure === 'model_context_window_exceeded' ? 0 : FAILED_COMPACTION_OUTPUT_TOKENS;
+      const message = this.message([], [iterationUsage('compaction', input, output)], failure);
+      return { message, blocks: [], provisionalInputTokens: 0, deltaDelayMs: 0 };
+    }
+    const toolChanges = toolChangesOf(this.effective);
+    const block = {
+      type: 'compaction',
+      content: summary,
+      signature: signCompaction(this.ctx.signingSecret, summary, toolChanges),
+      tool_changes: toolChanges,
+    };
+    const iteration = iterationUsage('compaction', this.compactionInput(instructions), outputTokens(summary, this.config));
+    const built: BuiltBlock = { final: block, stream: { start: block, deltas: [], text: false } };
+    return { message: this.message([built], [iteration], 'compaction'), blocks: [built.stream], provisionalInputTokens: 0, deltaDelayMs: 0 };
+  }
+
+  /** Threshold compaction is checked before the sampling iteration, then the reply is generated. */
+  sample(): Generated {
+    const blocks: BuiltBlock[] = [];
+    const iterations: IterationUsage[] = [];
+    let messageUnits = this.units;
+    const edit = this.req.threshold;
+    if (edit && this.promptTokens >= edit.trigger) {
+      const input = this.compactionInput(edit.instructions);
+      if (this.ctx.takeNullCompaction()) {
+        // A failed summarization: a null block, and generation goes on from the un-compacted prompt.
+        blocks.push(thresholdBlock(null));
+        iterations.push(iterationUsage('compaction', input, FAILED_COMPACTION_OUTPUT_TOKENS));
+      } else {
+        const summary = summarize(this.effective, edit.instructions, this.config.summaryTemplate);
+        blocks.push(thresholdBlock(summary));
+        iterations.push(iterationUsage('compaction', input, outputTokens(summary, this.config)));
+        if (edit.pause) {
+          const message = this.message(blocks, iterations, 'compaction');
+          return { message, blocks: blocks.map((b) => b.stream), provisionalInputTokens: input.uncached, deltaDelayMs: 0 };
+        }
+        // The summary is a new prefix: the next iteration reads system + tools + summary only.
+        messageUnits = this.unitsFor([{ role: 'assistant', content: [{ type: 'compaction', content: summary }] }]);
+      }
+    }
+    const scripted = this.ctx.nextReply();
+    const plan = scripted
+      ? scriptedPlan(scripted, this.config.chunkDelayMs)
+      : defaultPlan(lastUserText(this.effective), this.summary, this.config.chunkDelayMs);
+    const reply = finalizeReply(plan, this.req.maxTokens, this.req.stopSequences, this.config);
+    const messageIteration = iterationUsage('message', this.account(messageUnits, true), reply.outputTokens, this.req.model);
+    iterations.push(messageIteration);
+    blocks.push(...replyBlocks(reply));
+    return {
+      message: this.message(blocks, iterations, reply),
+      blocks: blocks.map((b) => b.stream),
+      provisionalInputTokens: (iterations[0] ?? messageIteration).input_tokens,
+      deltaDelayMs: reply.delayMs,
+    };
+  }
+}
+
+function checkContextWindow(run: Run): void {
+  if (run.promptTokens > run.config.contextWindow) {
+    throw invalidRequest(`prompt is too long: ${run.promptTokens} tokens > ${run.config.contextWindow} maximum`);
+  }
+}
+
+export function runMessages(req: MessagesRequest, ctx: EngineContext): Generated {
+  const run = new Run(req, ctx);
+  checkContextWindow(run);
+  return req.onDemand ? run.onDemand(req.onDemand.instructions) : run.sample();
+}
+
+/** count_tokens applies existing compaction blocks and never compacts (reference §1.8). */
+export function countTokens(req: MessagesRequest, ctx: EngineContext): JsonObject {
+  const run = new Run(req, ctx);
+  const original = sumTokens(run.unitsFor(req.messages));
+  return {
+    input_tokens: run.promptTokens,
+    context_management: req.contextManagementSent ? { original_input_tokens: original } : null,
+  };
+}

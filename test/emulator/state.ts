@@ -1,0 +1,169 @@
+// Mutable emulator state, shared by the in-process handle and the HTTP control API (/_emulator/*).
+
+import { PromptCache } from './cache';
+import type { EngineContext } from './engine';
+import type {
+  ConfigPatch,
+  EmulatorConfig,
+  Fault,
+  JsonValue,
+  OnDemandFailStopReason,
+  RecordedRequest,
+  ScriptedReply,
+  TransportFault,
+} from './types';
+import { invalidRequest, isObject } from './types';
+
+const ON_DEMAND_FAIL_REASONS: OnDemandFailStopReason[] = ['max_tokens', 'tool_use', 'refusal', 'end_turn', 'model_context_window_exceeded'];
+const SCRIPT_STOP_REASONS = ['end_turn', 'max_tokens', 'refusal', 'pause_turn'];
+
+export class EmulatorState implements EngineContext {
+  /** Every /v1/messages and count_tokens request, in order, including rejected ones. */
+  readonly requests: RecordedRequest[] = [];
+  /** FIFO; each /v1/messages request consumes at most the head. */
+  readonly faults: Fault[] = [];
+  /** FIFO; each sampling (not a compaction-only response) consumes one. */
+  readonly replies: ScriptedReply[] = [];
+  readonly cache = new PromptCache();
+  private overrides: ConfigPatch = {};
+  // Compaction faults wait, once taken from the queue, for the next compaction of their kind.
+  private armedNullCompactions = 0;
+  private readonly armedOnDemandFailures: OnDemandFailStopReason[] = [];
+
+  constructor(
+    private readonly defaults: EmulatorConfig,
+    readonly signingSecret: string,
+  ) {}
+
+  get config(): EmulatorConfig {
+    return { ...this.defaults, ...this.overrides };
+  }
+
+  configure(patch: ConfigPatch): EmulatorConfig {
+    this.overrides = { ...this.overrides, ...patch };
+    return this.config;
+  }
+
+  addFaults(faults: Fault[]): void {
+    this.faults.push(...faults);
+  }
+
+  addReplies(replies: ScriptedReply[]): void {
+    this.replies.push(...replies);
+  }
+
+  /** Clears requests, faults, scripts, config overrides and the prompt cache. */
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+    this.replies.length = 0;
+    this.overrides = {};
+    this.armedNullCompactions = 0;
+    this.armedOnDemandFailures.length = 0;
+    this.cache.clear();
+  }
+
+  /** Takes the head fault; compaction faults are armed for later and leave this request untouched. */
+  takeFault(): TransportFault | undefined {
+    const fault = this.faults.shift();
+    if (fault?.kind === 'null-compaction') this.armedNullCompactions++;
+    else if (fault?.kind === 'on-demand-fail') this.armedOnDemandFailures.push(fault.stopReason);
+    else return fault;
+    return undefined;
+  }
+
+  nextReply(): ScriptedReply | undefined {
+    return this.replies.shift();
+  }
+
+  takeNullCompaction(): boolean {
+    if (this.armedNullCompactions === 0) return false;
+    this.armedNullCompactions--;
+    return true;
+  }
+
+  takeOnDemandFailure(): OnDemandFailStopReason | undefined {
+    return this.armedOnDemandFailures.shift();
+  }
+}
+
+// --- Parsing of control API payloads (so a typo in a test fails loudly instead of doing nothing) ---
+
+function field(obj: { [key: string]: JsonValue }, key: string, type: 'number' | 'string' | 'boolean', required: boolean): void {
+  const value = obj[key];
+  if (value === undefined ? required : typeof value !== type) {
+    throw invalidRequest(`${key}: expected ${type}${required ? '' : ' when given'}`);
+  }
+}
+
+function parseFault(value: JsonValue): Fault {
+  if (!isObject(value)) throw invalidRequest('faults: each fault must be an object');
+  switch (value['kind']) {
+    case 'http':
+      field(value, 'status', 'number', true);
+      field(value, 'errorType', 'string', true);
+      field(value, 'message', 'string', false);
+      field(value, 'errorCode', 'string', false);
+      field(value, 'retryAfter', 'number', false);
+      field(value, 'shouldRetry', 'boolean', false);
+      break;
+    case 'stall':
+    case 'drop':
+    case 'malformed':
+    case 'stream-error':
+      if (value['kind'] === 'stall') field(value, 'ms', 'number', true);
+      field(value, 'afterDeltas', 'number', true);
+      field(value, 'errorType', 'string', false);
+      break;
+    case 'null-compaction':
+      break;
+    case 'on-demand-fail':
+      if (!ON_DEMAND_FAIL_REASONS.includes(value['stopReason'] as OnDemandFailStopReason)) {
+        throw invalidRequest(`stopReason: expected one of ${ON_DEMAND_FAIL_REASONS.join(', ')}`);
+      }
+      break;
+    default:
+      throw invalidRequest(`kind: unknown fault kind ${JSON.stringify(value['kind'])}`);
+  }
+  return value as unknown as Fault;
+}
+
+export function parseFaults(body: JsonValue): Fault[] {
+  if (!isObject(body) || !Array.isArray(body['faults'])) throw invalidRequest('expected {"faults": [...]}');
+  return body['faults'].map(parseFault);
+}
+
+function parseReply(value: JsonValue): ScriptedReply {
+  if (!isObject(value)) throw invalidRequest('replies: each reply must be an object');
+  field(value, 'text', 'string', false);
+  field(value, 'chunks', 'number', false);
+  field(value, 'delayMs', 'number', false);
+  field(value, 'outputTokens', 'number', false);
+  const stop = value['stopReason'];
+  if (stop !== undefined && !SCRIPT_STOP_REASONS.includes(String(stop))) {
+    throw invalidRequest(`stopReason: expected one of ${SCRIPT_STOP_REASONS.join(', ')}`);
+  }
+  const toolUse = value['toolUse'];
+  if (toolUse !== undefined && !(Array.isArray(toolUse) && toolUse.every((t) => isObject(t) && typeof t['name'] === 'string'))) {
+    throw invalidRequest('toolUse: expected [{name, input, id?}]');
+  }
+  return value as unknown as ScriptedReply;
+}
+
+export function parseReplies(body: JsonValue): ScriptedReply[] {
+  if (!isObject(body) || !Array.isArray(body['replies'])) throw invalidRequest('expected {"replies": [...]}');
+  return body['replies'].map(parseReply);
+}
+
+export function parseConfigPatch(body: JsonValue): ConfigPatch {
+  if (!isObject(body)) throw invalidRequest('expected a JSON object');
+  const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'minCacheableTokens'];
+  for (const key of Object.keys(body)) {
+    if (numbers.includes(key)) field(body, key, 'number', true);
+    else if (key === 'allowEncryptedContent') field(body, key, 'boolean', true);
+    else if (key === 'summaryTemplate') field(body, key, 'string', true);
+    else throw invalidRequest(`${key}: unknown config key`);
+  }
+  if (body['charsPerToken'] !== undefined && !(Number(body['charsPerToken']) > 0)) throw invalidRequest('charsPerToken: must be > 0');
+  return body as unknown as ConfigPatch;
+}

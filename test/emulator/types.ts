@@ -1,0 +1,151 @@
+// Types shared by the emulator modules. Wire shapes follow /work/shared/reference/compaction-api.md.
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export type StopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'compaction'
+  | 'refusal'
+  | 'model_context_window_exceeded';
+
+/** Stop reasons a failed on-demand compaction can report (reference §2.3). */
+export type OnDemandFailStopReason = 'max_tokens' | 'tool_use' | 'refusal' | 'end_turn' | 'model_context_window_exceeded';
+
+export type Fault =
+  | {
+      kind: 'http';
+      status: number;
+      errorType: string;
+      message?: string;
+      errorCode?: string;
+      retryAfter?: number;
+      shouldRetry?: boolean;
+    }
+  | { kind: 'drop'; afterDeltas: number }
+  | { kind: 'stream-error'; afterDeltas: number; errorType?: string }
+  | { kind: 'stall'; afterDeltas: number; ms: number }
+  | { kind: 'malformed'; afterDeltas: number }
+  | { kind: 'null-compaction' }
+  | { kind: 'on-demand-fail'; stopReason: OnDemandFailStopReason };
+
+/** Faults that act on the transport of one response (as opposed to armed compaction faults). */
+export type TransportFault = Extract<Fault, { kind: 'http' | 'drop' | 'stream-error' | 'stall' | 'malformed' }>;
+export type StreamFault = Exclude<TransportFault, { kind: 'http' }>;
+
+export interface ScriptedToolUse {
+  id?: string;
+  name: string;
+  input: unknown;
+}
+
+export interface ScriptedReply {
+  text?: string;
+  /** Split `text` into this many deltas. */
+  chunks?: number;
+  /** Delay between deltas, in ms. */
+  delayMs?: number;
+  stopReason?: 'end_turn' | 'max_tokens' | 'refusal' | 'pause_turn';
+  /** Emitted as tool_use blocks after the text; the stop reason becomes tool_use. */
+  toolUse?: ScriptedToolUse[];
+  /** Reported output tokens instead of the computed count. */
+  outputTokens?: number;
+}
+
+export interface EmulatorConfig {
+  /** Tokens of a text = ceil(chars / charsPerToken). */
+  charsPerToken: number;
+  /** Every counted input token is multiplied by this. */
+  tokenMultiplier: number;
+  /** Effective prompts above this are rejected with "prompt is too long". */
+  contextWindow: number;
+  /** Delay between streamed text deltas. */
+  chunkDelayMs: number;
+  /** Prefixes shorter than this are never written to the prompt cache (the real API's minimum is 1024+; 0 = no minimum). */
+  minCacheableTokens: number;
+  /** Accept `encrypted_content` on replayed compaction blocks (the real API rejects it unless it sent it). */
+  allowEncryptedContent: boolean;
+  /** Summary text; placeholders {messages}, {lastUser}, {topics}, {instructions}. */
+  summaryTemplate: string;
+}
+
+export type ConfigPatch = Partial<EmulatorConfig>;
+
+export interface RecordedRequest {
+  /** Path without the query string. */
+  path: string;
+  /** Raw query string without '?', '' when none. */
+  query: string;
+  betas: string[];
+  /** The x-api-key header as given ('' when missing). */
+  apiKey: string;
+  /** Parsed JSON body; the raw text when it was not valid JSON. */
+  body: JsonValue;
+  at: number;
+  /** Response status (200 for a stream, even one cut later); null while in flight or when dropped before a response. */
+  status: number | null;
+}
+
+/** An error the emulator answers with the API's error envelope. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorType: string,
+    message: string,
+    readonly errorCode?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function invalidRequest(message: string, errorCode?: string): ApiError {
+  return new ApiError(400, 'invalid_request_error', message, errorCode);
+}
+
+export interface CacheControl {
+  ttl: '5m' | '1h';
+}
+
+/** A content block as received; validation guarantees `type`. */
+export interface Block extends JsonObject {
+  type: string;
+}
+
+export interface Message {
+  role: 'user' | 'assistant' | 'system';
+  content: Block[];
+}
+
+export interface ThresholdEdit {
+  trigger: number;
+  pause: boolean;
+  instructions: string | null;
+}
+
+/** A validated /v1/messages or count_tokens request with string contents normalized to blocks. */
+export interface MessagesRequest {
+  model: string;
+  maxTokens: number;
+  stream: boolean;
+  system: Block[];
+  tools: JsonObject[];
+  messages: Message[];
+  threshold: ThresholdEdit | null;
+  onDemand: { instructions: string | null } | null;
+  /** A compaction beta is on, so usage carries `iterations`. */
+  compactionBeta: boolean;
+  contextManagementSent: boolean;
+  topCacheControl: CacheControl | null;
+  stopSequences: string[];
+}
