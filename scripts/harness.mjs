@@ -104,6 +104,8 @@ export async function startCodeServer({ port, stateDir, folder, env = {}, settin
     'extensions.ignoreRecommendations': true,
     'security.workspace.trust.enabled': false,
     'chat.disableAIFeatures': true,
+    'git.openRepositoryInParentFolders': 'never',
+    'workbench.sideBar.location': 'left',
     ...settings,
   };
   fs.writeFileSync(path.join(stateDir, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));

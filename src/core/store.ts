@@ -218,8 +218,10 @@ export class JsonlConversationStore implements ConversationStore {
       await this.writeLine(id, line);
       const entry = this.entries.get(id);
       if (entry !== undefined) {
+        const titleBefore = entry.title;
         applyRecordToEntry(entry, JSON.parse(line) as ConversationRecord);
-        this.markIndexDirty();
+        // A new title is written at once: a window reloaded right after the first message shows it.
+        this.markIndexDirty(entry.title !== titleBefore);
       }
     });
   }
@@ -591,9 +593,16 @@ export class JsonlConversationStore implements ConversationStore {
     }
   }
 
-  private markIndexDirty(): void {
+  private markIndexDirty(soon = false): void {
     this.indexDirty = true;
-    if (this.indexTimer !== undefined || this.disposed) {
+    if (this.disposed) {
+      return;
+    }
+    if (soon && this.indexTimer !== undefined) {
+      clearTimeout(this.indexTimer);
+      this.indexTimer = undefined;
+    }
+    if (this.indexTimer !== undefined) {
       return;
     }
     this.indexTimer = setTimeout(() => {
@@ -601,7 +610,7 @@ export class JsonlConversationStore implements ConversationStore {
       this.runIndexTask(() => this.writeIndex()).catch((error: unknown) =>
         this.logger.error(new Error(`Could not write the conversation index: ${String(error)}`)),
       );
-    }, INDEX_WRITE_DELAY_MS);
+    }, soon ? 0 : INDEX_WRITE_DELAY_MS);
     // A pending index write must not keep a process alive; dispose() and flush() write it anyway.
     this.indexTimer.unref();
   }

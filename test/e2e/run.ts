@@ -78,13 +78,12 @@ async function chatFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
 }
 
 async function openChat(page: Page): Promise<Frame> {
-  const activity = page.locator('.activitybar a.action-label[aria-label^="Marathon"]');
+  const activity = page.locator('.activitybar .action-item:has(a.action-label[aria-label^="Marathon"])');
   await activity.waitFor({ timeout: 60_000 });
-  const frameAlreadyThere = await chatFrame(page, 500).catch(() => undefined);
-  if (frameAlreadyThere) {
-    return frameAlreadyThere;
+  // Clicking an active view container would close the side bar, so click only when it is not shown.
+  if (!((await activity.getAttribute('class')) ?? '').includes('checked')) {
+    await activity.locator('a.action-label').click();
   }
-  await activity.click();
   return chatFrame(page);
 }
 
@@ -93,6 +92,14 @@ async function sendPrompt(frame: Frame, text: string): Promise<void> {
   await prompt.click();
   await prompt.fill(text);
   await prompt.press('Enter');
+}
+
+/** Sends a prompt and waits until one more answer is finished. */
+async function sendAndWait(frame: Frame, text: string, status = 'done'): Promise<void> {
+  const finished = frame.locator(`[data-testid="msg-assistant"][data-status="${status}"]`);
+  const before = await finished.count();
+  await sendPrompt(frame, text);
+  await finished.nth(before).waitFor({ timeout: 20_000 });
 }
 
 async function newConversation(frame: Frame): Promise<void> {
@@ -131,8 +138,7 @@ test('a message sent with Enter streams an answer into the chat', async (page) =
 
 test('markdown answers render code blocks with a language label and actions', async (page) => {
   const frame = await openChat(page);
-  await sendPrompt(frame, 'Show me the markdown-demo please');
-  await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
+  await sendAndWait(frame, 'Show me the markdown-demo please');
   const answer = frame.locator('[data-testid="msg-assistant"]').last();
   await answer.locator('pre code').first().waitFor();
   await answer.locator('[data-testid="code-copy"]').first().waitFor();
@@ -166,12 +172,16 @@ test('Stop ends a long answer and keeps what arrived', async (page) => {
 test('the conversation is still there after reloading the window', async (page) => {
   let frame = await openChat(page);
   await newConversation(frame);
-  await sendPrompt(frame, 'Remember the word persimmon');
-  await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
+  await sendAndWait(frame, 'Remember the word persimmon');
   await runFromPalette(page, 'Developer: Reload Window');
-  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  await page.waitForLoadState('domcontentloaded');
+  await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
   frame = await openChat(page);
   await frame.locator('[data-testid="msg-user"]', { hasText: 'persimmon' }).waitFor({ timeout: 20_000 });
+  const title = await frame.locator('[data-testid="title"]').innerText();
+  if (!title.includes('Remember the word')) {
+    throw new Error(`the conversation title is "${title}" after the reload`);
+  }
   await screenshot(page, '05-after-reload');
 });
 
