@@ -62,7 +62,7 @@ export class PromptCache {
     }
     if (readEnd >= 0) {
       const hit = this.entries.get(hashes[readEnd] ?? '');
-      if (hit) hit.expiresAt = now + hit.ttlMs; // a hit refreshes the entry
+      if (hit) {hit.expiresAt = now + hit.ttlMs;} // a hit refreshes the entry
     }
 
     const account: CacheAccount = { read: tokensUpTo(readEnd), creation5m: 0, creation1h: 0, uncached: 0 };
@@ -70,10 +70,10 @@ export class PromptCache {
       let writtenEnd = readEnd;
       for (const bp of breakpoints) {
         const ttl = units[bp]?.cacheControl?.ttl ?? '5m';
-        if (bp <= readEnd || tokensUpTo(bp) < minCacheableTokens) continue;
+        if (bp <= readEnd || tokensUpTo(bp) < minCacheableTokens) {continue;}
         const created = tokensUpTo(bp) - tokensUpTo(writtenEnd);
-        if (ttl === '1h') account.creation1h += created;
-        else account.creation5m += created;
+        if (ttl === '1h') {account.creation1h += created;}
+        else {account.creation5m += created;}
         this.entries.set(hashes[bp] ?? '', { expiresAt: now + TTL_MS[ttl], ttlMs: TTL_MS[ttl] });
         writtenEnd = bp;
       }

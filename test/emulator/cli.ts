@@ -23,7 +23,7 @@ function parseArgs(argv: string[]): EmulatorOptions {
     }
     const key = NUMERIC_FLAGS[flag];
     const value = Number(argv[++i]);
-    if (!key || !Number.isFinite(value)) throw new Error(`Unknown flag or bad value: ${flag} ${argv[i] ?? ''}`);
+    if (!key || !Number.isFinite(value)) {throw new Error(`Unknown flag or bad value: ${flag} ${argv[i] ?? ''}`);}
     opts[key] = value;
   }
   return opts;

@@ -29,7 +29,7 @@ function isSummaryBlock(block: Block): block is Block & { content: string } {
 export function applyCompactionBlocks(messages: Message[]): { messages: Message[]; summary: string | null } {
   for (let m = messages.length - 1; m >= 0; m--) {
     const message = messages[m];
-    if (!message) continue;
+    if (!message) {continue;}
     for (let b = message.content.length - 1; b >= 0; b--) {
       const block = message.content[b];
       if (block && isSummaryBlock(block)) {
@@ -56,9 +56,9 @@ function oneLine(text: string, max: number): string {
 export function lastUserText(messages: Message[]): string | null {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
-    if (message?.role !== 'user') continue;
+    if (message?.role !== 'user') {continue;}
     const text = messageText(message);
-    if (text.trim() !== '') return text;
+    if (text.trim() !== '') {return text;}
   }
   return null;
 }
@@ -96,8 +96,8 @@ const SIGNATURE_PREFIX = 'EuYB';
 const MAC_BYTES = 16;
 
 function canonicalJson(value: JsonValue | undefined): string {
-  if (value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value === undefined) {return 'null';}
+  if (Array.isArray(value)) {return `[${value.map(canonicalJson).join(',')}]`;}
   if (isObject(value)) {
     const keys = Object.keys(value).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
@@ -156,7 +156,7 @@ export function checkCompactionBlocks(messages: Message[], secret: string, hasTh
   const located: { block: Block; m: number; b: number }[] = [];
   messages.forEach((message, m) =>
     message.content.forEach((block, b) => {
-      if (block.type !== 'compaction') return;
+      if (block.type !== 'compaction') {return;}
       if (message.role === 'system') {
         throw invalidRequest(
           `messages.${m}.content.${b}: compaction blocks are not allowed in system messages.`,
@@ -167,7 +167,7 @@ export function checkCompactionBlocks(messages: Message[], secret: string, hasTh
     }),
   );
   const signed = located.filter(({ block }) => typeof block['signature'] === 'string');
-  if (signed.length === 0) return;
+  if (signed.length === 0) {return;}
   if (located.filter(({ block }) => isSummaryBlock(block)).length > 1) {
     throw invalidRequest(
       'messages holds more than one compaction block with content. Send only the block the conversation returned last.',

@@ -13,7 +13,7 @@ export class EmulatorControl {
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const json: unknown = await response.json();
-    if (!response.ok) throw new Error(`Emulator control ${method} ${action} failed (${response.status}): ${JSON.stringify(json)}`);
+    if (!response.ok) {throw new Error(`Emulator control ${method} ${action} failed (${response.status}): ${JSON.stringify(json)}`);}
     return json as T;
   }
 

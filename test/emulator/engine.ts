@@ -145,7 +145,7 @@ function replyBlocks(reply: FinalReply): BuiltBlock[] {
   for (const tool of reply.toolUses) {
     const json = JSON.stringify(tool.input);
     const fragments = [''];
-    for (let i = 0; i < json.length; i += JSON_DELTA_CHARS) fragments.push(json.slice(i, i + JSON_DELTA_CHARS));
+    for (let i = 0; i < json.length; i += JSON_DELTA_CHARS) {fragments.push(json.slice(i, i + JSON_DELTA_CHARS));}
     blocks.push({
       final: { type: 'tool_use', id: tool.id, name: tool.name, input: tool.input },
       stream: {

@@ -32,7 +32,7 @@ export function supportsSummarize(id: string): boolean {
 
 function specFor(id: string): ModelSpec | undefined {
   const known = MODELS.find((m) => m.id === id);
-  if (known || !(id.startsWith('claude-') && !supportsThreshold(id))) return known;
+  if (known || !(id.startsWith('claude-') && !supportsThreshold(id))) {return known;}
   return { id, displayName: `Claude (no compaction) ${id}`, createdAt: '2026-01-01T00:00:00Z', maxTokens: 64_000 };
 }
 

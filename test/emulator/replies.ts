@@ -29,16 +29,16 @@ export function newId(prefix: string): string {
 /** Splits at word boundaries, a few words per delta, like real streaming granularity. */
 function splitWords(text: string, wordsPerPiece = 3): string[] {
   const words = text.match(/\s*\S+\s*/g);
-  if (!words) return text ? [text] : [];
+  if (!words) {return text ? [text] : [];}
   const pieces: string[] = [];
-  for (let i = 0; i < words.length; i += wordsPerPiece) pieces.push(words.slice(i, i + wordsPerPiece).join(''));
+  for (let i = 0; i < words.length; i += wordsPerPiece) {pieces.push(words.slice(i, i + wordsPerPiece).join(''));}
   return pieces;
 }
 
 function splitEven(text: string, count: number): string[] {
   const n = Math.max(1, Math.min(Math.floor(count), text.length));
   const pieces: string[] = [];
-  for (let i = 0; i < n; i++) pieces.push(text.slice(Math.round((i * text.length) / n), Math.round(((i + 1) * text.length) / n)));
+  for (let i = 0; i < n; i++) {pieces.push(text.slice(Math.round((i * text.length) / n), Math.round(((i + 1) * text.length) / n)));}
   return pieces.filter((p) => p !== '');
 }
 
@@ -137,8 +137,8 @@ export function defaultPlan(userText: string | null, summary: string | null, chu
       : 'Hello! How can I help you today?';
     return plan(splitWords(text));
   }
-  if (userText.includes('markdown-demo')) return plan(splitWords(MARKDOWN_DEMO));
-  if (/\blong\b/i.test(userText)) return plan(longPieces(), Math.max(chunkDelayMs, LONG_MIN_DELAY_MS));
+  if (userText.includes('markdown-demo')) {return plan(splitWords(MARKDOWN_DEMO));}
+  if (/\blong\b/i.test(userText)) {return plan(longPieces(), Math.max(chunkDelayMs, LONG_MIN_DELAY_MS));}
   return plan(splitWords(echoReply(userText)));
 }
 
@@ -155,7 +155,7 @@ function truncatePieces(pieces: string[], maxChars: number): string[] {
   const kept: string[] = [];
   let used = 0;
   for (const piece of pieces) {
-    if (used >= maxChars) break;
+    if (used >= maxChars) {break;}
     kept.push(piece.slice(0, maxChars - used));
     used += piece.length;
   }
@@ -191,7 +191,7 @@ export function finalizeReply(plan: ReplyPlan, maxTokens: number, stopSequences:
   const textTokens = outputTokens(pieces.join(''), s);
   let tokens = plan.outputTokens ?? textTokens + toolUses.reduce((sum, t) => sum + toolUseTokens(t, s), 0);
   if (tokens > maxTokens) {
-    if (textTokens > maxTokens) pieces = truncatePieces(pieces, maxTokens * s.charsPerToken);
+    if (textTokens > maxTokens) {pieces = truncatePieces(pieces, maxTokens * s.charsPerToken);}
     toolUses = [];
     stopReason = 'max_tokens';
     stopSequence = null;

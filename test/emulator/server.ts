@@ -65,7 +65,7 @@ const DEFAULT_MESSAGES: Record<string, string> = {
 };
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.destroyed || res.headersSent) return;
+  if (res.destroyed || res.headersSent) {return;}
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -83,8 +83,8 @@ function sendError(res: http.ServerResponse, error: ApiError, requestId: string)
 
 function faultError(fault: Extract<TransportFault, { kind: 'http' }>): ApiError {
   const headers: Record<string, string> = {};
-  if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
-  if (fault.shouldRetry !== undefined) headers['x-should-retry'] = String(fault.shouldRetry);
+  if (fault.retryAfter !== undefined) {headers['retry-after'] = String(fault.retryAfter);}
+  if (fault.shouldRetry !== undefined) {headers['x-should-retry'] = String(fault.shouldRetry);}
   const message = fault.message ?? DEFAULT_MESSAGES[fault.errorType] ?? fault.errorType;
   return new ApiError(fault.status, fault.errorType, message, fault.errorCode, headers);
 }
@@ -92,7 +92,7 @@ function faultError(fault: Extract<TransportFault, { kind: 'http' }>): ApiError 
 /** The SDK sends keys as `Authorization: Bearer`; curl users send `x-api-key`. The API takes both. */
 function apiKeyOf(req: http.IncomingMessage): string {
   const header = req.headers['x-api-key'];
-  if (typeof header === 'string' && header) return header;
+  if (typeof header === 'string' && header) {return header;}
   const authorization = req.headers.authorization ?? '';
   return authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : '';
 }
@@ -109,11 +109,11 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) {chunks.push(chunk);}
     });
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) reject(new ApiError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.'));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      if (size > MAX_BODY_BYTES) {reject(new ApiError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.'));}
+      else {resolve(Buffer.concat(chunks).toString('utf8'));}
     });
     req.on('error', reject);
   });
@@ -179,7 +179,7 @@ class EmulatorServer {
 
   armIdleTimer(): void {
     const ms = this.opts.idleShutdownMs;
-    if (ms === undefined || this.active > 0 || this.closing) return;
+    if (ms === undefined || this.active > 0 || this.closing) {return;}
     clearTimeout(this.idleTimer);
     // unref: the open server keeps the process alive, the timer alone never should.
     this.idleTimer = setTimeout(() => void this.close(), ms).unref();
@@ -209,7 +209,7 @@ class EmulatorServer {
       res.end('ok');
       return;
     }
-    if (path.startsWith('/_emulator/')) return this.control(req, res, path.slice('/_emulator/'.length));
+    if (path.startsWith('/_emulator/')) {return this.control(req, res, path.slice('/_emulator/'.length));}
     if (req.method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/count_tokens')) {
       return this.messages(req, res, url, path === '/v1/messages' ? 'create' : 'count_tokens');
     }
@@ -224,8 +224,8 @@ class EmulatorServer {
       }
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
       const model = getModel(id, contextWindow);
-      if (model) sendJson(res, 200, model, { 'request-id': requestId });
-      else sendError(res, new ApiError(404, 'not_found_error', `model: ${id}`), requestId);
+      if (model) {sendJson(res, 200, model, { 'request-id': requestId });}
+      else {sendError(res, new ApiError(404, 'not_found_error', `model: ${id}`), requestId);}
       return;
     }
     sendError(res, new ApiError(404, 'not_found_error', 'Not Found'), requestId);
@@ -239,7 +239,7 @@ class EmulatorServer {
     const record: RecordedRequest = { path: url.pathname, query: url.search.slice(1), betas, apiKey, body: null, at: Date.now(), status: null };
     this.state.requests.push(record);
     res.on('close', () => {
-      if (res.headersSent) record.status = res.statusCode;
+      if (res.headersSent) {record.status = res.statusCode;}
     });
     try {
       const text = await readBody(req);
@@ -247,9 +247,9 @@ class EmulatorServer {
       record.body = parsed.ok ? parsed.value : parsed.raw;
       // Faults act on sampling requests only, so a client's token counting doesn't consume them.
       const fault = endpoint === 'create' ? this.state.takeFault() : undefined;
-      if (fault?.kind === 'http') throw faultError(fault);
+      if (fault?.kind === 'http') {throw faultError(fault);}
       authenticate(apiKey);
-      if (!parsed.ok) throw invalidRequest('There was an error parsing the body of your request: invalid JSON.');
+      if (!parsed.ok) {throw invalidRequest('There was an error parsing the body of your request: invalid JSON.');}
       const { config, signingSecret } = this.state;
       const request = validateRequest(parsed.value, betas, endpoint, { allowEncryptedContent: config.allowEncryptedContent, signingSecret });
       if (endpoint === 'count_tokens') {
@@ -257,10 +257,10 @@ class EmulatorServer {
         return;
       }
       const generated = runMessages(request, this.state);
-      if (request.stream) await writeStream(res, generated, fault, headers);
-      else await sendMessage(res, generated, fault, headers, requestId);
+      if (request.stream) {await writeStream(res, generated, fault, headers);}
+      else {await sendMessage(res, generated, fault, headers, requestId);}
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
+      if (!(error instanceof ApiError)) {throw error;}
       sendError(res, error, requestId);
     }
   }
@@ -271,7 +271,7 @@ class EmulatorServer {
     try {
       const text = post ? await readBody(req) : '';
       const parsed = parseJson(text || '{}');
-      if (!parsed.ok) throw invalidRequest('invalid JSON');
+      if (!parsed.ok) {throw invalidRequest('invalid JSON');}
       const body = parsed.value;
       const { state } = this;
       // POST mutates, then every endpoint answers with the resulting view.
@@ -291,11 +291,11 @@ class EmulatorServer {
       const mutate = mutations[action];
       const view = views[action];
       const allowed = post ? mutate !== undefined : req.method === 'GET' && action !== 'reset';
-      if (!view || !allowed) throw new ApiError(404, 'not_found_error', `Unknown control endpoint: ${req.method} /_emulator/${action}`);
-      if (post) mutate?.();
+      if (!view || !allowed) {throw new ApiError(404, 'not_found_error', `Unknown control endpoint: ${req.method} /_emulator/${action}`);}
+      if (post) {mutate?.();}
       sendJson(res, 200, view());
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
+      if (!(error instanceof ApiError)) {throw error;}
       sendError(res, error, requestId);
     }
   }

@@ -69,7 +69,7 @@ function steps(gen: Generated): Step[] {
 
 /** Waits `ms`, or less if the client goes away (e.g. the user pressed Stop). */
 function pause(ms: number, res: ServerResponse): Promise<void> {
-  if (ms <= 0 || res.destroyed) return Promise.resolve();
+  if (ms <= 0 || res.destroyed) {return Promise.resolve();}
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -89,8 +89,8 @@ async function applyFault(fault: StreamFault, res: ServerResponse): Promise<bool
     case 'drop': {
       // Flush what was written, then cut the connection: no message_stop, no chunked terminator.
       const socket = res.socket;
-      if (socket) socket.end(() => socket.destroy());
-      else res.destroy();
+      if (socket) {socket.end(() => socket.destroy());}
+      else {res.destroy();}
       return true;
     }
     case 'stream-error': {
@@ -115,20 +115,20 @@ export async function writeStream(res: ServerResponse, gen: Generated, fault: St
   // A fault fires once `afterDeltas` text deltas are out (0 = right after the headers), or at the
   // latest before message_delta when the reply has fewer deltas.
   const due = async (force: boolean): Promise<boolean> => {
-    if (!pending || (!force && textDeltas !== pending.afterDeltas)) return false;
+    if (!pending || (!force && textDeltas !== pending.afterDeltas)) {return false;}
     const current = pending;
     pending = undefined;
     return applyFault(current, res);
   };
-  if (await due(false)) return;
+  if (await due(false)) {return;}
   for (const step of steps(gen)) {
     await pause(step.delayMs, res);
-    if (step.event === 'message_delta' && (await due(true))) return;
-    if (res.destroyed || res.writableEnded) return;
+    if (step.event === 'message_delta' && (await due(true))) {return;}
+    if (res.destroyed || res.writableEnded) {return;}
     res.write(sseFrame(step.event, step.data));
     if (step.textDelta) {
       textDeltas++;
-      if (await due(false)) return;
+      if (await due(false)) {return;}
     }
   }
   res.end();

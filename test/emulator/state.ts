@@ -66,9 +66,9 @@ export class EmulatorState implements EngineContext {
   /** Takes the head fault; compaction faults are armed for later and leave this request untouched. */
   takeFault(): TransportFault | undefined {
     const fault = this.faults.shift();
-    if (fault?.kind === 'null-compaction') this.armedNullCompactions++;
-    else if (fault?.kind === 'on-demand-fail') this.armedOnDemandFailures.push(fault.stopReason);
-    else return fault;
+    if (fault?.kind === 'null-compaction') {this.armedNullCompactions++;}
+    else if (fault?.kind === 'on-demand-fail') {this.armedOnDemandFailures.push(fault.stopReason);}
+    else {return fault;}
     return undefined;
   }
 
@@ -77,7 +77,7 @@ export class EmulatorState implements EngineContext {
   }
 
   takeNullCompaction(): boolean {
-    if (this.armedNullCompactions === 0) return false;
+    if (this.armedNullCompactions === 0) {return false;}
     this.armedNullCompactions--;
     return true;
   }
@@ -97,7 +97,7 @@ function field(obj: { [key: string]: JsonValue }, key: string, type: 'number' | 
 }
 
 function parseFault(value: JsonValue): Fault {
-  if (!isObject(value)) throw invalidRequest('faults: each fault must be an object');
+  if (!isObject(value)) {throw invalidRequest('faults: each fault must be an object');}
   switch (value['kind']) {
     case 'http':
       field(value, 'status', 'number', true);
@@ -111,7 +111,7 @@ function parseFault(value: JsonValue): Fault {
     case 'drop':
     case 'malformed':
     case 'stream-error':
-      if (value['kind'] === 'stall') field(value, 'ms', 'number', true);
+      if (value['kind'] === 'stall') {field(value, 'ms', 'number', true);}
       field(value, 'afterDeltas', 'number', true);
       field(value, 'errorType', 'string', false);
       break;
@@ -129,12 +129,12 @@ function parseFault(value: JsonValue): Fault {
 }
 
 export function parseFaults(body: JsonValue): Fault[] {
-  if (!isObject(body) || !Array.isArray(body['faults'])) throw invalidRequest('expected {"faults": [...]}');
+  if (!isObject(body) || !Array.isArray(body['faults'])) {throw invalidRequest('expected {"faults": [...]}');}
   return body['faults'].map(parseFault);
 }
 
 function parseReply(value: JsonValue): ScriptedReply {
-  if (!isObject(value)) throw invalidRequest('replies: each reply must be an object');
+  if (!isObject(value)) {throw invalidRequest('replies: each reply must be an object');}
   field(value, 'text', 'string', false);
   field(value, 'chunks', 'number', false);
   field(value, 'delayMs', 'number', false);
@@ -151,19 +151,19 @@ function parseReply(value: JsonValue): ScriptedReply {
 }
 
 export function parseReplies(body: JsonValue): ScriptedReply[] {
-  if (!isObject(body) || !Array.isArray(body['replies'])) throw invalidRequest('expected {"replies": [...]}');
+  if (!isObject(body) || !Array.isArray(body['replies'])) {throw invalidRequest('expected {"replies": [...]}');}
   return body['replies'].map(parseReply);
 }
 
 export function parseConfigPatch(body: JsonValue): ConfigPatch {
-  if (!isObject(body)) throw invalidRequest('expected a JSON object');
+  if (!isObject(body)) {throw invalidRequest('expected a JSON object');}
   const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'minCacheableTokens'];
   for (const key of Object.keys(body)) {
-    if (numbers.includes(key)) field(body, key, 'number', true);
-    else if (key === 'allowEncryptedContent') field(body, key, 'boolean', true);
-    else if (key === 'summaryTemplate') field(body, key, 'string', true);
-    else throw invalidRequest(`${key}: unknown config key`);
+    if (numbers.includes(key)) {field(body, key, 'number', true);}
+    else if (key === 'allowEncryptedContent') {field(body, key, 'boolean', true);}
+    else if (key === 'summaryTemplate') {field(body, key, 'string', true);}
+    else {throw invalidRequest(`${key}: unknown config key`);}
   }
-  if (body['charsPerToken'] !== undefined && !(Number(body['charsPerToken']) > 0)) throw invalidRequest('charsPerToken: must be > 0');
+  if (body['charsPerToken'] !== undefined && !(Number(body['charsPerToken']) > 0)) {throw invalidRequest('charsPerToken: must be > 0');}
   return body as unknown as ConfigPatch;
 }

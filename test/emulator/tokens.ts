@@ -47,7 +47,7 @@ function blockChars(block: JsonObject): number {
       return String(block['name'] ?? '').length + JSON.stringify(block['input'] ?? {}).length;
     case 'tool_result': {
       const content = block['content'];
-      if (typeof content === 'string') return content.length;
+      if (typeof content === 'string') {return content.length;}
       if (Array.isArray(content)) {
         return content.reduce<number>((sum, inner) => sum + (isObject(inner) ? blockChars(inner) : 0), 0);
       }
@@ -59,11 +59,11 @@ function blockChars(block: JsonObject): number {
 }
 
 export function blockInputTokens(block: JsonObject, s: TokenSettings): number {
-  if (block['type'] === 'image') return scaled(IMAGE_TOKENS, s);
+  if (block['type'] === 'image') {return scaled(IMAGE_TOKENS, s);}
   if (block['type'] === 'document') {
     const source = block['source'];
-    if (isObject(source) && source['type'] === 'text') return textInputTokens(String(source['data'] ?? ''), s);
-    if (!(isObject(source) && source['type'] === 'content')) return scaled(PDF_TOKENS, s);
+    if (isObject(source) && source['type'] === 'text') {return textInputTokens(String(source['data'] ?? ''), s);}
+    if (!(isObject(source) && source['type'] === 'content')) {return scaled(PDF_TOKENS, s);}
   }
   return scaled(Math.ceil(blockChars(block) / s.charsPerToken), s);
 }
@@ -84,12 +84,12 @@ export interface PromptParts {
 
 function cacheControlOf(value: JsonObject): CacheControl | null {
   const cc = value['cache_control'];
-  if (isObject(cc)) return { ttl: cc['ttl'] === '1h' ? '1h' : '5m' };
+  if (isObject(cc)) {return { ttl: cc['ttl'] === '1h' ? '1h' : '5m' };}
   // A breakpoint inside a tool_result marks the tool_result's position.
   const content = value['content'];
   if (value['type'] === 'tool_result' && Array.isArray(content)) {
     for (const inner of content) {
-      if (isObject(inner) && isObject(inner['cache_control'])) return cacheControlOf(inner);
+      if (isObject(inner) && isObject(inner['cache_control'])) {return cacheControlOf(inner);}
     }
   }
   return null;
@@ -124,7 +124,7 @@ export function promptUnits(parts: PromptParts, topCacheControl: CacheControl | 
   }
   // Top-level cache_control marks the last block of the prompt.
   const last = units[units.length - 1];
-  if (topCacheControl && last && !last.cacheControl) last.cacheControl = topCacheControl;
+  if (topCacheControl && last && !last.cacheControl) {last.cacheControl = topCacheControl;}
   return units;
 }
 

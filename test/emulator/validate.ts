@@ -51,30 +51,30 @@ function at(where: string, key: string | number): string {
 
 function rejectExtraKeys(obj: JsonObject, allowed: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw invalidRequest(`${at(where, key)}: Extra inputs are not permitted`);
+    if (!allowed.includes(key)) {throw invalidRequest(`${at(where, key)}: Extra inputs are not permitted`);}
   }
 }
 
 function requireString(value: JsonValue | undefined, where: string): string {
-  if (value === undefined) throw invalidRequest(`${where}: Field required`);
-  if (typeof value !== 'string') throw invalidRequest(`${where}: Input should be a valid string`);
+  if (value === undefined) {throw invalidRequest(`${where}: Field required`);}
+  if (typeof value !== 'string') {throw invalidRequest(`${where}: Input should be a valid string`);}
   return value;
 }
 
 function optionalStringOrNull(value: JsonValue | undefined, where: string): string | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null) {return null;}
   return requireString(value, where);
 }
 
 function requireInteger(value: JsonValue | undefined, where: string, min: number): number {
-  if (value === undefined) throw invalidRequest(`${where}: Field required`);
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidRequest(`${where}: Input should be a valid integer`);
-  if (value < min) throw invalidRequest(`${where}: Input should be greater than or equal to ${min}`);
+  if (value === undefined) {throw invalidRequest(`${where}: Field required`);}
+  if (typeof value !== 'number' || !Number.isInteger(value)) {throw invalidRequest(`${where}: Input should be a valid integer`);}
+  if (value < min) {throw invalidRequest(`${where}: Input should be greater than or equal to ${min}`);}
   return value;
 }
 
 function requireObject(value: JsonValue | undefined, where: string): JsonObject {
-  if (!isObject(value)) throw invalidRequest(`${where}: Input should be a valid dictionary or object`);
+  if (!isObject(value)) {throw invalidRequest(`${where}: Input should be a valid dictionary or object`);}
   return value;
 }
 
@@ -84,10 +84,10 @@ class CacheControlCounter {
 
   check(owner: JsonObject, where: string): void {
     const value = owner['cache_control'];
-    if (value === undefined || value === null) return;
+    if (value === undefined || value === null) {return;}
     const cc = requireObject(value, at(where, 'cache_control'));
     rejectExtraKeys(cc, ['type', 'ttl'], at(where, 'cache_control'));
-    if (cc['type'] !== 'ephemeral') throw invalidRequest(`${at(where, 'cache_control.type')}: Input should be 'ephemeral'`);
+    if (cc['type'] !== 'ephemeral') {throw invalidRequest(`${at(where, 'cache_control.type')}: Input should be 'ephemeral'`);}
     if (cc['ttl'] !== undefined && cc['ttl'] !== '5m' && cc['ttl'] !== '1h') {
       throw invalidRequest(`${at(where, 'cache_control.ttl')}: Input should be '5m' or '1h'`);
     }
@@ -111,7 +111,7 @@ interface ValidationContext {
 
 function validateTextBlock(block: JsonObject, where: string): void {
   const text = requireString(block['text'], at(where, 'text'));
-  if (text === '') throw invalidRequest(`${where}: text content blocks must be non-empty`);
+  if (text === '') {throw invalidRequest(`${where}: text content blocks must be non-empty`);}
   const citations = block['citations'];
   if (citations !== undefined && citations !== null && !Array.isArray(citations)) {
     throw invalidRequest(`${at(where, 'citations')}: Input should be a valid list`);
@@ -122,18 +122,18 @@ function validateCompactionBlock(block: JsonObject, where: string, ctx: Validati
   const signed = typeof block['signature'] === 'string';
   // The block type exists only under a compaction beta; a signed (on-demand) block needs its own beta.
   const gated = signed ? ctx.betas.includes(ON_DEMAND_BETA) : ctx.betas.some((b) => b === THRESHOLD_BETA || b === ON_DEMAND_BETA);
-  if (!gated) throw invalidRequest(typeError);
+  if (!gated) {throw invalidRequest(typeError);}
   const content = block['content'];
   if (content !== undefined && content !== null && typeof content !== 'string') {
     throw invalidRequest(`${at(where, 'content')}: Input should be a valid string`);
   }
-  if (content === '') throw invalidRequest(`${at(where, 'content')}: content can't be empty`);
+  if (content === '') {throw invalidRequest(`${at(where, 'content')}: content can't be empty`);}
   optionalStringOrNull(block['signature'], at(where, 'signature'));
   const toolChanges = block['tool_changes'];
   if (toolChanges !== undefined && toolChanges !== null && !Array.isArray(toolChanges)) {
     throw invalidRequest(`${at(where, 'tool_changes')}: Input should be a valid list`);
   }
-  if (ctx.allowEncryptedContent) optionalStringOrNull(block['encrypted_content'], at(where, 'encrypted_content'));
+  if (ctx.allowEncryptedContent) {optionalStringOrNull(block['encrypted_content'], at(where, 'encrypted_content'));}
 }
 
 function validateToolResult(block: JsonObject, where: string, ctx: ValidationContext): void {
@@ -143,7 +143,7 @@ function validateToolResult(block: JsonObject, where: string, ctx: ValidationCon
     content.forEach((inner, k) => {
       const innerWhere = at(where, `content.${k}`);
       const innerBlock = requireObject(inner, innerWhere);
-      if (innerBlock['type'] === 'text') validateTextBlock(innerBlock, innerWhere);
+      if (innerBlock['type'] === 'text') {validateTextBlock(innerBlock, innerWhere);}
       ctx.cacheControls.check(innerBlock, innerWhere);
     });
   } else if (content !== undefined && typeof content !== 'string') {
@@ -161,7 +161,7 @@ function validateBlock(value: JsonValue, where: string, role: Message['role'], c
   const typeError =
     `${where}: Input tag '${type}' found using 'type' is not one of the expected content block types: ` +
     allowed.filter((t) => t !== 'compaction').map((t) => `'${t}'`).join(', ');
-  if (!allowed.includes(type)) throw invalidRequest(typeError);
+  if (!allowed.includes(type)) {throw invalidRequest(typeError);}
   const strictKeys = STRICT_BLOCK_KEYS[type];
   if (strictKeys) {
     const keys = type === 'compaction' && ctx.allowEncryptedContent ? [...strictKeys, 'encrypted_content'] : strictKeys;
@@ -192,8 +192,8 @@ function validateBlock(value: JsonValue, where: string, role: Message['role'], c
 }
 
 function validateMessages(value: JsonValue | undefined, ctx: ValidationContext): Message[] {
-  if (value === undefined) throw invalidRequest('messages: Field required');
-  if (!Array.isArray(value)) throw invalidRequest('messages: Input should be a valid list');
+  if (value === undefined) {throw invalidRequest('messages: Field required');}
+  if (!Array.isArray(value)) {throw invalidRequest('messages: Input should be a valid list');}
   const messages = value.map((raw, i): Message => {
     const where = `messages.${i}`;
     const message = requireObject(raw, where);
@@ -203,11 +203,11 @@ function validateMessages(value: JsonValue | undefined, ctx: ValidationContext):
     }
     rejectExtraKeys(message, role === 'system' ? ['role', 'content', 'clear_at', 'output_config'] : ['role', 'content'], where);
     const content = message['content'];
-    if (content === undefined && role !== 'system') throw invalidRequest(`${where}.content: Field required`);
+    if (content === undefined && role !== 'system') {throw invalidRequest(`${where}.content: Field required`);}
     if (typeof content === 'string') {
       return { role, content: [validateBlock({ type: 'text', text: content }, `${where}.content`, role, ctx)] };
     }
-    if (content !== undefined && !Array.isArray(content)) throw invalidRequest(`${where}.content: Input should be a valid string or list`);
+    if (content !== undefined && !Array.isArray(content)) {throw invalidRequest(`${where}.content: Input should be a valid string or list`);}
     return { role, content: (content ?? []).map((block, j) => validateBlock(block, `${where}.content.${j}`, role, ctx)) };
   });
   messages.forEach((message, i) => {
@@ -249,13 +249,13 @@ function checkToolPairing(messages: Message[]): void {
 }
 
 function validateSystem(value: JsonValue | undefined, ctx: ValidationContext): Block[] {
-  if (value === undefined || value === null) return [];
-  if (typeof value === 'string') return value === '' ? [] : [{ type: 'text', text: value }];
-  if (!Array.isArray(value)) throw invalidRequest('system: Input should be a valid string or list');
+  if (value === undefined || value === null) {return [];}
+  if (typeof value === 'string') {return value === '' ? [] : [{ type: 'text', text: value }];}
+  if (!Array.isArray(value)) {throw invalidRequest('system: Input should be a valid string or list');}
   return value.map((raw, i) => {
     const where = `system.${i}`;
     const block = requireObject(raw, where);
-    if (block['type'] !== 'text') throw invalidRequest(`${where}.type: Input should be 'text'`);
+    if (block['type'] !== 'text') {throw invalidRequest(`${where}.type: Input should be 'text'`);}
     rejectExtraKeys(block, STRICT_BLOCK_KEYS['text'] ?? [], where);
     validateTextBlock(block, where);
     ctx.cacheControls.check(block, where);
@@ -264,8 +264,8 @@ function validateSystem(value: JsonValue | undefined, ctx: ValidationContext): B
 }
 
 function validateTools(value: JsonValue | undefined, ctx: ValidationContext): JsonObject[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalidRequest('tools: Input should be a valid list');
+  if (value === undefined) {return [];}
+  if (!Array.isArray(value)) {throw invalidRequest('tools: Input should be a valid list');}
   const names = new Set<string>();
   return value.map((raw, i) => {
     const where = `tools.${i}`;
@@ -280,7 +280,7 @@ function validateTools(value: JsonValue | undefined, ctx: ValidationContext): Js
     }
     const name = tool['name'];
     if (typeof name === 'string') {
-      if (names.has(name)) throw invalidRequest('tools: Tool names must be unique.');
+      if (names.has(name)) {throw invalidRequest('tools: Tool names must be unique.');}
       names.add(name);
     }
     ctx.cacheControls.check(tool, where);
@@ -298,7 +298,7 @@ function validateThresholdEdit(edit: JsonObject, where: string, betas: string[])
   if (rawTrigger !== undefined && rawTrigger !== null) {
     const t = requireObject(rawTrigger, `${where}.trigger`);
     rejectExtraKeys(t, ['type', 'value'], `${where}.trigger`);
-    if (t['type'] !== 'input_tokens') throw invalidRequest(`${where}.trigger.type: Input should be 'input_tokens'`);
+    if (t['type'] !== 'input_tokens') {throw invalidRequest(`${where}.trigger.type: Input should be 'input_tokens'`);}
     trigger = requireInteger(t['value'], `${where}.trigger.value`, MIN_TRIGGER);
   }
   const pause = edit['pause_after_compaction'];
@@ -309,18 +309,18 @@ function validateThresholdEdit(edit: JsonObject, where: string, betas: string[])
 }
 
 function validateContextManagement(value: JsonValue | undefined, betas: string[], thinkingOn: boolean): ThresholdEdit | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null) {return null;}
   const cm = requireObject(value, 'context_management');
   rejectExtraKeys(cm, ['edits'], 'context_management');
   const edits = cm['edits'] ?? [];
-  if (!Array.isArray(edits)) throw invalidRequest('context_management.edits: Input should be a valid list');
+  if (!Array.isArray(edits)) {throw invalidRequest('context_management.edits: Input should be a valid list');}
   let threshold: ThresholdEdit | null = null;
   edits.forEach((raw, i) => {
     const where = `context_management.edits.${i}`;
     const edit = requireObject(raw, where);
     switch (edit['type']) {
       case 'compact_20260112':
-        if (threshold) throw invalidRequest(`${where}: compact_20260112 may be listed only once`);
+        if (threshold) {throw invalidRequest(`${where}: compact_20260112 may be listed only once`);}
         threshold = validateThresholdEdit(edit, where, betas);
         break;
       case 'clear_thinking_20251015':
@@ -353,12 +353,12 @@ function validateOnDemand(body: JsonObject, model: string, betas: string[]): { i
   }
   const config = requireObject(body['compaction'], 'compaction');
   rejectExtraKeys(config, ['type', 'instructions'], 'compaction');
-  if (config['type'] !== 'summarize') throw invalidRequest("compaction.type: Input should be 'summarize'");
+  if (config['type'] !== 'summarize') {throw invalidRequest("compaction.type: Input should be 'summarize'");}
   const instructions = optionalStringOrNull(config['instructions'], 'compaction.instructions');
   if (instructions !== null && instructions.length > MAX_INSTRUCTIONS_CHARS) {
     throw invalidRequest(`compaction.instructions: String should have at most ${MAX_INSTRUCTIONS_CHARS} characters`);
   }
-  if (!supportsSummarize(model)) throw invalidRequest(`compaction: the summarize compaction type is not supported for model ${model}`);
+  if (!supportsSummarize(model)) {throw invalidRequest(`compaction: the summarize compaction type is not supported for model ${model}`);}
   const outputConfig = isObject(body['output_config']) ? body['output_config'] : {};
   const taskBudget = outputConfig['task_budget'];
   const toolChoice = body['tool_choice'];
@@ -370,13 +370,13 @@ function validateOnDemand(body: JsonObject, model: string, betas: string[]): { i
     [isObject(taskBudget) && taskBudget['remaining'] !== undefined, 'output_config.task_budget.remaining'],
   ];
   for (const [present, name] of conflicts) {
-    if (present) throw invalidRequest(`compaction: cannot be combined with \`${name}\``);
+    if (present) {throw invalidRequest(`compaction: cannot be combined with \`${name}\``);}
   }
   return { instructions: instructions !== null && instructions.trim() !== '' ? instructions : null };
 }
 
 function validateToolChoice(value: JsonValue | undefined, tools: JsonObject[]): void {
-  if (value === undefined) return;
+  if (value === undefined) {return;}
   const choice = requireObject(value, 'tool_choice');
   const type = choice['type'];
   if (type !== 'auto' && type !== 'any' && type !== 'tool' && type !== 'none') {
@@ -384,12 +384,12 @@ function validateToolChoice(value: JsonValue | undefined, tools: JsonObject[]): 
   }
   if (type === 'tool') {
     const name = requireString(choice['name'], 'tool_choice.name');
-    if (!tools.some((t) => t['name'] === name)) throw invalidRequest(`tool_choice: Tool '${name}' not found in 'tools'`);
+    if (!tools.some((t) => t['name'] === name)) {throw invalidRequest(`tool_choice: Tool '${name}' not found in 'tools'`);}
   }
 }
 
 function validateThinking(value: JsonValue | undefined, maxTokens: number | null): boolean {
-  if (value === undefined) return false;
+  if (value === undefined) {return false;}
   const thinking = requireObject(value, 'thinking');
   const type = requireString(thinking['type'], 'thinking.type');
   if (type === 'enabled') {
@@ -402,11 +402,11 @@ function validateThinking(value: JsonValue | undefined, maxTokens: number | null
 }
 
 function validateStopSequences(value: JsonValue | undefined): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalidRequest('stop_sequences: Input should be a valid list');
+  if (value === undefined || value === null) {return [];}
+  if (!Array.isArray(value)) {throw invalidRequest('stop_sequences: Input should be a valid list');}
   return value.map((s, i) => {
     const seq = requireString(s, `stop_sequences.${i}`);
-    if (seq.trim() === '') throw invalidRequest('stop_sequences: each stop sequence must contain non-whitespace');
+    if (seq.trim() === '') {throw invalidRequest('stop_sequences: each stop sequence must contain non-whitespace');}
     return seq;
   });
 }
@@ -423,7 +423,7 @@ export interface ValidationOptions {
 }
 
 export function validateRequest(body: JsonValue, betas: string[], endpoint: Endpoint, opts: ValidationOptions): MessagesRequest {
-  if (!isObject(body)) throw invalidRequest('The request body is not a valid JSON object.');
+  if (!isObject(body)) {throw invalidRequest('The request body is not a valid JSON object.');}
   rejectExtraKeys(body, endpoint === 'create' ? CREATE_KEYS : COUNT_TOKENS_KEYS, '');
   const model = requireString(body['model'], 'model');
   const maxTokens = endpoint === 'create' ? requireInteger(body['max_tokens'], 'max_tokens', 1) : 0;
@@ -432,7 +432,7 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
     throw invalidRequest(`max_tokens: ${maxTokens} > ${modelMax}, which is the maximum allowed number of output tokens for ${model}`);
   }
   const stream = body['stream'] ?? false;
-  if (typeof stream !== 'boolean') throw invalidRequest('stream: Input should be a valid boolean');
+  if (typeof stream !== 'boolean') {throw invalidRequest('stream: Input should be a valid boolean');}
 
   const compactionBetas = betas.filter((b) => b === THRESHOLD_BETA || b === ON_DEMAND_BETA);
   if (compactionBetas.length && !supportsThreshold(model)) {
@@ -458,7 +458,7 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
   if (onDemand && !hasContentToSummarize(messages)) {
     throw invalidRequest('messages holds no user or assistant content to summarize.', 'compaction_nothing_to_summarize');
   }
-  if (messages.length === 0) throw invalidRequest('messages: at least one message is required');
+  if (messages.length === 0) {throw invalidRequest('messages: at least one message is required');}
   if (ctx.cacheControls.count > MAX_CACHE_BREAKPOINTS) {
     throw invalidRequest(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${ctx.cacheControls.count}.`);
   }

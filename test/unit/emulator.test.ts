@@ -94,7 +94,7 @@ suite('emulator: messages API contract', () => {
     assert.match(raw.headers.get('content-type') ?? '', /^text\/event-stream/);
     assert.match(raw.headers.get('request-id') ?? '', /^req_/);
     const frames = parseSse(raw.text);
-    for (const frame of frames) assert.equal(frame.data['type'], frame.event, 'data.type equals the event name');
+    for (const frame of frames) {assert.equal(frame.data['type'], frame.event, 'data.type equals the event name');}
     const names = frames.map((f) => f.event);
     assert.deepEqual(names.slice(0, 3), ['message_start', 'ping', 'content_block_start']);
     assert.deepEqual(names.slice(-3), ['content_block_stop', 'message_delta', 'message_stop']);
@@ -345,7 +345,7 @@ suite('emulator: messages API contract', () => {
     const demo = await client.beta.messages.create(params([user('show me the markdown-demo')]));
     const text = demo.content[0]?.type === 'text' ? demo.content[0].text : '';
     const expected = ['# Markdown demo', '- first item', '| --- | --- |', '```ts', '```python', '`inline code`', '](https://'];
-    for (const part of expected) assert.ok(text.includes(part), part);
+    for (const part of expected) {assert.ok(text.includes(part), part);}
   });
 
   test('prompt caching: breakpoint prefixes are written, then read; top-level cache_control marks the last block', async () => {
@@ -403,7 +403,7 @@ suite('emulator: messages API contract', () => {
     assert.equal(noCompaction.capabilities?.context_management.compact_20260112?.supported, false);
     await assert.rejects(client.beta.models.retrieve('claude-unknown-9'), NotFoundError);
     const ids: string[] = [];
-    for await (const model of client.beta.models.list({ limit: 3 })) ids.push(model.id);
+    for await (const model of client.beta.models.list({ limit: 3 })) {ids.push(model.id);}
     assert.ok(ids.length >= 8 && ids.includes(MODEL) && ids.includes('claude-haiku-5-5'), ids.join());
   });
 
@@ -454,7 +454,7 @@ suite('emulator: process lifecycle', () => {
         child.stdout.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
           const match = /^Marathon emulator listening on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(stdout);
-          if (match?.[1]) resolve(match[1]);
+          if (match?.[1]) {resolve(match[1]);}
         });
         void exit.then((code) => reject(new Error(`exited early with ${code}`)));
       });
@@ -465,7 +465,7 @@ suite('emulator: process lifecycle', () => {
       assert.equal(await exit, 0);
       assert.equal(stdout.split('\n').filter(Boolean).length, 1);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {child.kill('SIGKILL');}
     }
   });
 });
