@@ -48,6 +48,10 @@ const common = {
 };
 
 async function main() {
+  if (production) {
+    // A packaged build must not carry source maps left over from a development build.
+    fs.rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
+  }
   copyCodicons();
   const contexts = await Promise.all([
     esbuild.context({
