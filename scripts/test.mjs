@@ -64,10 +64,10 @@ function launchBrowser() {
 }
 
 /** Mocha inside the real extension host: the workbench runs `extensionTestsPath` and reports its exit code. */
-async function integration(serverUrl) {
+async function integration(serverUrl, port) {
   const started = Date.now();
   console.log('\n=== integration (extension host in code-server) ===');
-  const folder = freshWorkspace('integration');
+  const folder = freshWorkspace(`integration-${port}`);
   const { context, userDataDir } = await launchBrowser();
   const page = context.pages()[0] ?? (await context.newPage());
   let output = '';
@@ -104,10 +104,10 @@ async function integration(serverUrl) {
   record('integration', passed, failed || (exitCode === 0 ? 0 : 1), (Date.now() - started) / 1000);
 }
 
-async function e2e(serverUrl, emulatorUrl) {
+async function e2e(serverUrl, emulatorUrl, port) {
   const started = Date.now();
   console.log('\n=== e2e (Chromium driving code-server) ===');
-  const folder = freshWorkspace('e2e');
+  const folder = freshWorkspace(`e2e-${port}`);
   const { code, output } = await exec(process.execPath, [path.join(ROOT, 'out', 'test', 'e2e', 'run.js')], {
     MARATHON_SERVER_URL: serverUrl,
     MARATHON_EMULATOR_URL: emulatorUrl,
@@ -133,17 +133,18 @@ async function main() {
     const port = await freePort(Number(process.env.E2E_PORT) || 8655);
     const serverUrl = await startCodeServer({
       port,
-      stateDir: path.join(ROOT, '.vscode-test', 'state'),
+      // One state folder per port, so that several runs on one machine do not collide.
+      stateDir: path.join(ROOT, '.vscode-test', `state-${port}`),
       folder: path.join(ROOT, 'sample-workspace'),
       // The extension host inherits these: the demo backend and short retry delays for fault tests.
       env: { MARATHON_DEMO_URL: emulatorUrl, MARATHON_RETRY_BASE_MS: '50', MARATHON_IDLE_TIMEOUT_MS: '4000', ANTHROPIC_API_KEY: '' },
     });
     try {
       if (!only || only === 'integration') {
-        await integration(serverUrl);
+        await integration(serverUrl, port);
       }
       if (!only || only === 'e2e') {
-        await e2e(serverUrl, emulatorUrl);
+        await e2e(serverUrl, emulatorUrl, port);
       }
     } finally {
       stopAll();

@@ -5,6 +5,10 @@ import Mocha from 'mocha';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000 });
+  // MARATHON_TEST_GREP (passed through code-server's environment) runs a subset while developing.
+  if (process.env.MARATHON_TEST_GREP) {
+    mocha.grep(process.env.MARATHON_TEST_GREP);
+  }
   for (const file of fs.readdirSync(__dirname).sort()) {
     if (file.endsWith('.test.js')) {
       mocha.addFile(path.join(__dirname, file));
