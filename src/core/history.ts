@@ -36,6 +36,24 @@ function sendableAssistantContent(record: Extract<MessageRecord, { kind: 'assist
   return record.content.filter((block) => !(block.type === 'compaction' && !isLiveCompactionBlock(block)));
 }
 
+/** Pinned files re-sent after a compaction: the marker record that carries them, and their blocks. */
+export interface Pinned {
+  recordId: string;
+  blocks: StoredBlock[];
+}
+const NO_PINNED: Pinned = { recordId: '', blocks: [] };
+
+/** Places pinned files just before the last user message, so they merge into it. */
+function withPinned(entries: Entry[], pinned: Pinned): Entry[] {
+  if (pinned.blocks.length === 0) {
+    return entries;
+  }
+  const pinnedEntry: Entry = { recordId: pinned.recordId, message: { role: 'user', content: pinned.blocks } };
+  const lastUser = entries.map((entry) => entry.message.role).lastIndexOf('user');
+  const at = lastUser >= 0 ? lastUser : entries.length;
+  return [...entries.slice(0, at), pinnedEntry, ...entries.slice(at)];
+}
+
 /** A second compaction block behind a new one would make the server ignore the new summary. */
 function withoutCompactionBlocks(entry: Entry): Entry[] {
   const content = entry.message.content.filter((block) => block.type !== 'compaction');
@@ -81,6 +99,9 @@ export class RequestHistory {
 
   push(record: MessageRecord): void {
     if (record.kind === 'user') {
+      if (record.replaces) {
+        this.dropFrom(record.replaces);
+      }
       this.entries.push({ recordId: record.id, message: { role: 'user', content: record.content } });
       return;
     }
@@ -98,6 +119,14 @@ export class RequestHistory {
     }
   }
 
+  /** Drops the entry of `recordId` and everything after it (an edited message replaces them). */
+  dropFrom(recordId: string): void {
+    const index = this.entries.findIndex((entry) => entry.recordId === recordId);
+    if (index >= 0) {
+      this.entries.length = index;
+    }
+  }
+
   /** Drops the most recent entry when it belongs to `recordId` (an interrupted answer being retried). */
   dropLast(recordId: string): void {
     if (this.entries.at(-1)?.recordId === recordId) {
@@ -109,12 +138,12 @@ export class RequestHistory {
    * After a paused threshold compaction: the block becomes the anchor and the recent exchanges are
    * put back verbatim behind it. Returns the ids of the records put back.
    */
-  applyPausedCompaction(block: StoredBlock, keepRecentTurns: number): string[] {
+  applyPausedCompaction(block: StoredBlock, keepRecentTurns: number, pinned: Pinned = NO_PINNED): string[] {
     // A negative count puts nothing back: the summary alone carries the request.
     const putBack = keepRecentTurns < 0 ? [] : this.recentEntries(keepRecentTurns);
     this.anchor = { role: 'assistant', content: [block] };
     this.anchorSigned = false;
-    this.entries = putBack;
+    this.entries = withPinned(putBack, pinned);
     return putBack.map((entry) => entry.recordId);
   }
 
@@ -134,9 +163,12 @@ export class RequestHistory {
   }
 
   /** After an on-demand compaction: the signed block replaces everything it summarized; `keptIds` stay after it. */
-  applyOnDemandCompaction(block: StoredBlock, keptIds: readonly string[] = []): void {
+  applyOnDemandCompaction(block: StoredBlock, keptIds: readonly string[] = [], pinned: Pinned = NO_PINNED): void {
     const kept = new Set(keptIds);
-    this.entries = this.entries.filter((entry) => kept.has(entry.recordId));
+    this.entries = withPinned(
+      this.entries.filter((entry) => kept.has(entry.recordId)),
+      pinned,
+    );
     this.anchor = { role: 'assistant', content: [block] };
     this.anchorSigned = true;
   }
@@ -211,14 +243,15 @@ export class RequestHistory {
       .map((id) => byId.get(id))
       .filter((found): found is MessageRecord => found !== undefined)
       .flatMap((found) => withoutCompactionBlocks({ recordId: found.id, message: { role: found.kind, content: found.kind === 'assistant' ? sendableAssistantContent(found) : found.content } }));
+    const pinned: Pinned = { recordId: record.id, blocks: record.pinned ?? [] };
     if (record.compactionKind === 'onDemand' && record.block) {
       this.anchor = { role: 'assistant', content: [record.block] };
       this.anchorSigned = true;
-      this.entries = putBack;
+      this.entries = withPinned(putBack, pinned);
       return;
     }
     if (this.anchor && record.putBack) {
-      this.entries = putBack;
+      this.entries = withPinned(putBack, pinned);
     }
   }
 

@@ -1,6 +1,6 @@
 // Records of a conversation file. One JSON object per line, appended, never rewritten.
 // `v` versions the record shape so that later releases can read older files.
-import type { AssistantStatus, CompactionMode, ErrorKind } from '../shared/protocol';
+import type { AssistantStatus, AttachmentSummary, CompactionMode, ErrorKind } from '../shared/protocol';
 
 /**
  * A content block exactly as the API returned it or as Marathon sent it. Kept as plain JSON so that
@@ -21,7 +21,17 @@ export interface UsageFigures {
 }
 
 export type ConversationRecord =
-  | { v: 1; kind: 'user'; id: string; at: number; content: StoredBlock[] }
+  | {
+      v: 1;
+      kind: 'user';
+      id: string;
+      at: number;
+      /** Attachment blocks first, then the typed text as the last block. */
+      content: StoredBlock[];
+      attachments?: AttachmentSummary[];
+      /** Set when this message replaces an earlier one (edit and resend); that one and its answers are dropped. */
+      replaces?: string;
+    }
   | {
       v: 1;
       kind: 'assistant';
@@ -47,6 +57,8 @@ export type ConversationRecord =
       coveredMessages: number;
       /** Ids of the user and assistant records put back verbatim after a threshold compaction. */
       putBack?: string[];
+      /** Fresh copies of pinned files sent right after this compaction. */
+      pinned?: StoredBlock[];
       /** The turn waited for the user's Continue after this compaction (mode `pause`). */
       paused?: boolean;
       tokensBefore?: number;
@@ -74,6 +86,12 @@ export function isConversationRecord(value: unknown): value is ConversationRecor
       record.kind === 'title' ||
       record.kind === 'settings')
   );
+}
+
+/** What the user typed: the last text block of a user message (attachments come before it). */
+export function typedText(content: readonly StoredBlock[]): string {
+  const last = content.at(-1);
+  return last?.type === 'text' && typeof last.text === 'string' ? last.text : '';
 }
 
 /** Plain text of a list of blocks, for display, titles and search. */

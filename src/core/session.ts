@@ -1,13 +1,13 @@
 // One conversation: persists every record before acting on it, runs turns on the SDK's beta stream,
 // and keeps the request bounded with server-side compaction (threshold, and on demand once signed).
 import type Anthropic from '@anthropic-ai/sdk';
-import type { CompactionMode, ContextMeter, TimelineItem } from '../shared/protocol';
+import type { AttachmentSummary, CompactionMode, ContextMeter, TimelineItem } from '../shared/protocol';
 import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from './betas';
 import { classifyError, isCompactionUnsupported, type ClassifiedError } from './errors';
 import { RequestHistory, isLiveCompactionBlock, type ApiMessage } from './history';
 import { silentLogger, type ConversationStore, type Logger } from './ports';
 import { textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
-import { timelineItem } from './timeline';
+import { timelineItem, timelineItems } from './timeline';
 import { UsageLedger, estimateTokens, priceFor, usageFigures, type ApiUsage, type ModelPrice } from './usage';
 
 
@@ -31,7 +31,7 @@ export interface RetryPolicy {
 }
 
 export type SessionEvent =
-  | { type: 'turnStarted'; user?: TimelineItem; assistantId: string }
+  | { type: 'turnStarted'; user?: TimelineItem; assistantId: string; replacesId?: string }
   | { type: 'textDelta'; assistantId: string; text: string }
   | { type: 'item'; item: TimelineItem }
   | { type: 'turnFinished'; item: TimelineItem }
@@ -53,6 +53,14 @@ export interface SessionDeps {
   idleTimeoutMs?: number;
   /** Records read at open to show the last screen. */
   tailSize?: number;
+  /** Fresh copies of the pinned files, re-sent verbatim after every compaction. */
+  pinnedBlocks?: () => Promise<StoredBlock[]>;
+}
+
+/** Attachments of one message: the blocks the request carries and what the view shows of them. */
+export interface Attachments {
+  blocks: StoredBlock[];
+  summaries: AttachmentSummary[];
 }
 
 type AssistantRecord = Extract<ConversationRecord, { kind: 'assistant' }>;
@@ -160,7 +168,7 @@ export class ConversationSession {
 
   /** Timeline items of the newest records, for the view. */
   items(): { items: TimelineItem[]; hasOlder: boolean } {
-    return { items: this.tail.flatMap((record) => timelineItem(record)), hasOlder: this.hasOlderRecords };
+    return { items: timelineItems(this.tail), hasOlder: this.hasOlderRecords };
   }
 
   /** Up to `page` timeline items older than the record `beforeId`, read from the end of the file. */
@@ -193,7 +201,17 @@ export class ConversationSession {
     this.abort?.abort();
   }
 
-  async send(text: string): Promise<void> {
+  async send(text: string, attachments?: Attachments): Promise<void> {
+    await this.startTurn(text, attachments);
+  }
+
+  /** Replaces the last user message with `text` and answers it again; the old one and its answers are dropped. */
+  async editLast(text: string): Promise<void> {
+    const last = [...this.tail].reverse().find((record) => record.kind === 'user');
+    await this.startTurn(text, undefined, last?.kind === 'user' ? last.id : undefined);
+  }
+
+  private async startTurn(text: string, attachments?: Attachments, replaces?: string): Promise<void> {
     if (this.generating) {
       this.emit({ type: 'notice', level: 'info', message: 'Marathon is still answering. Stop it first, or wait.' });
       return;
@@ -202,12 +220,20 @@ export class ConversationSession {
       this.emit({ type: 'notice', level: 'info', message: 'Type a message first.' });
       return;
     }
-    const user: ConversationRecord = { v: 1, kind: 'user', id: newRecordId('u'), at: Date.now(), content: [{ type: 'text', text }] };
+    const user: ConversationRecord = {
+      v: 1,
+      kind: 'user',
+      id: newRecordId('u'),
+      at: Date.now(),
+      content: [...(attachments?.blocks ?? []), { type: 'text', text }],
+      attachments: attachments && attachments.summaries.length > 0 ? attachments.summaries : undefined,
+      replaces,
+    };
     // The user's words reach the disk before anything can fail.
     await this.persist(user);
     this.history.push(user);
     const assistantId = newRecordId('a');
-    this.emit({ type: 'turnStarted', user: timelineItem(user)[0], assistantId });
+    this.emit({ type: 'turnStarted', user: timelineItem(user)[0], assistantId, replacesId: replaces });
     await this.runTurn(assistantId, text);
   }
 
@@ -369,8 +395,10 @@ export class ConversationSession {
     // less each time (the previous exchanges, then the request alone, then nothing) so the turn ends.
     this.compactionsThisTurn++;
     const keep = this.compactionsThisTurn === 1 ? settings.keepRecentTurns : this.compactionsThisTurn === 2 ? 0 : -1;
-    const putBack = this.history.applyPausedCompaction(block, keep);
-    const marker = await this.recordThresholdMarker(block, figures, putBack, covered, settings.mode === 'pause');
+    const markerId = newRecordId('c');
+    const pinned = this.compactionsThisTurn === 1 ? await this.pinnedBlocks() : [];
+    const putBack = this.history.applyPausedCompaction(block, keep, { recordId: markerId, blocks: pinned });
+    const marker = await this.recordThresholdMarker(block, figures, putBack, covered, settings.mode === 'pause', markerId, pinned);
     this.emit({ type: 'usage', meter: this.meter() });
     return marker.paused ? 'done' : 'continue';
   }
@@ -381,19 +409,22 @@ export class ConversationSession {
     putBack: string[],
     coveredMessages = this.history.messageCount,
     paused = false,
+    id = newRecordId('c'),
+    pinned: StoredBlock[] = [],
   ): Promise<CompactionRecord & { paused: boolean }> {
     const settings = this.deps.settings();
     const summary = typeof block.content === 'string' ? block.content : null;
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',
-      id: newRecordId('c'),
+      id,
       at: Date.now(),
       compactionKind: 'threshold',
       failed: summary === null || summary.length === 0,
       summary,
       coveredMessages,
       putBack,
+      pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore: figures.compactionInputTokens || undefined,
       tokensAfter: summary ? estimateTokens(summary) : undefined,
       costUsd: costOfCompaction(figures, priceFor(settings.model, settings.prices)),
@@ -494,6 +525,7 @@ export class ConversationSession {
     const block = response.content[0];
     const live = response.stop_reason === 'compaction' && block !== undefined && isLiveCompactionBlock(block);
     const summary = live && typeof block.content === 'string' ? block.content : null;
+    const pinned = live ? await this.pinnedBlocks() : [];
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',
@@ -505,13 +537,14 @@ export class ConversationSession {
       summary,
       coveredMessages: covered,
       putBack: live ? [...keptIds] : undefined,
+      pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore,
       tokensAfter: summary ? estimateTokens(summary) : undefined,
       costUsd: costOfCompaction(figures, priceFor(response.model, settings.prices)),
     };
     await this.persist(marker);
     if (live) {
-      this.history.applyOnDemandCompaction(block, keptIds);
+      this.history.applyOnDemandCompaction(block, keptIds, { recordId: marker.id, blocks: pinned });
       // The context is now the summary plus what was kept; the next answer will measure it exactly.
       this.ledger.contextTokens = estimateTokens(summary ?? '') + estimateTokens(JSON.stringify(this.history.toMessages().slice(1)));
     } else {
@@ -520,6 +553,16 @@ export class ConversationSession {
     this.emit({ type: 'item', item: timelineItem(marker)[0]! });
     this.emit({ type: 'usage', meter: this.meter() });
     return live;
+  }
+
+  private async pinnedBlocks(): Promise<StoredBlock[]> {
+    try {
+      return (await this.deps.pinnedBlocks?.()) ?? [];
+    } catch (error) {
+      // A pinned file that cannot be read must not break the turn; the log says which.
+      this.logger.warn(`[Compaction] could not re-read pinned files: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
   }
 
   private async systemBlocks(): Promise<StoredBlock[]> {

@@ -1,11 +1,11 @@
 // Maps stored records to what the chat view shows. Records the user never sees map to nothing.
 import type { TimelineItem } from '../shared/protocol';
-import { textOf, type ConversationRecord } from './records';
+import { textOf, typedText, type ConversationRecord } from './records';
 
 export function timelineItem(record: ConversationRecord): TimelineItem[] {
   switch (record.kind) {
     case 'user':
-      return [{ kind: 'user', id: record.id, at: record.at, text: textOf(record.content) }];
+      return [{ kind: 'user', id: record.id, at: record.at, text: typedText(record.content), attachments: record.attachments }];
     case 'assistant': {
       const text = textOf(record.content);
       // A paused compaction's response holds only the block; its marker record shows it.
@@ -36,4 +36,19 @@ export function timelineItem(record: ConversationRecord): TimelineItem[] {
     case 'settings':
       return [];
   }
+}
+
+/** Timeline items of records, oldest first, leaving out messages replaced by an edit and their answers. */
+export function timelineItems(records: readonly ConversationRecord[]): TimelineItem[] {
+  const items: TimelineItem[] = [];
+  for (const record of records) {
+    if (record.kind === 'user' && record.replaces) {
+      const index = items.findIndex((item) => item.id === record.replaces);
+      if (index >= 0) {
+        items.length = index;
+      }
+    }
+    items.push(...timelineItem(record));
+  }
+  return items;
 }

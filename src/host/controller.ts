@@ -81,7 +81,7 @@ export class ChatController implements vscode.Disposable {
         await this.track((session) => session.continueTurn());
         return;
       case 'chat/editLast':
-        await this.send(message.text);
+        await this.track((session) => session.editLast(message.text));
         return;
       case 'conversation/new':
         await this.newConversation();
@@ -350,7 +350,7 @@ export class ChatController implements vscode.Disposable {
   private forward(event: SessionEvent): void {
     switch (event.type) {
       case 'turnStarted':
-        this.broadcast({ type: 'chat/started', user: event.user, assistantId: event.assistantId });
+        this.broadcast({ type: 'chat/started', user: event.user, assistantId: event.assistantId, replacesId: event.replacesId });
         return;
       case 'textDelta':
         this.broadcast({ type: 'chat/delta', assistantId: event.assistantId, text: event.text });

@@ -17,6 +17,16 @@ export type ErrorKind =
 
 export type CompactionMode = 'auto' | 'pause' | 'manual';
 
+/** What the user sees of an attachment: never its content, which only the request carries. */
+export interface AttachmentSummary {
+  kind: 'file' | 'selection' | 'folder' | 'problems' | 'editors' | 'terminal' | 'gitChanges';
+  /** Workspace-relative path or a short description ("Problems in src/a.ts"). */
+  label: string;
+  tokens: number;
+  pinned?: boolean;
+  truncated?: boolean;
+}
+
 export type BackendKind = 'api' | 'demo' | 'none';
 
 export interface BackendInfo {
@@ -50,7 +60,7 @@ export interface ContextMeter {
 export type AssistantStatus = 'done' | 'streaming' | 'stopped' | 'interrupted' | 'cut' | 'refused';
 
 export type TimelineItem =
-  | { kind: 'user'; id: string; at: number; text: string }
+  | { kind: 'user'; id: string; at: number; text: string; attachments?: AttachmentSummary[] }
   | {
       kind: 'assistant';
       id: string;

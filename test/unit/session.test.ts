@@ -31,6 +31,7 @@ suite('ConversationSession against the emulator', function () {
     store = new InMemoryConversationStore();
     settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
     events = [];
+    pinned = [];
   });
 
   async function control(route: string, body: unknown): Promise<void> {
@@ -44,6 +45,8 @@ suite('ConversationSession against the emulator', function () {
     return all.filter((request) => request.path.startsWith('/v1/messages') && !request.path.includes('count_tokens'));
   }
 
+  let pinned: Array<{ type: string; text: string }> = [];
+
   async function open(conversationId?: string): Promise<ConversationSession> {
     const id = conversationId ?? (await store.create()).id;
     const session = await ConversationSession.open({
@@ -55,6 +58,7 @@ suite('ConversationSession against the emulator', function () {
       logger: quietLogger,
       retry: { baseDelayMs: 5, maxDelayMs: 50 },
       idleTimeoutMs: 2000,
+      pinnedBlocks: async () => pinned,
     });
     session.onEvent((event) => events.push(event));
     return session;
@@ -232,5 +236,44 @@ suite('ConversationSession against the emulator', function () {
     assert.equal(failed.kind === 'error' && failed.errorKind, 'auth');
     assert.equal(of('retrying').length, 0);
     assert.ok((await recordsOf(session)).some((record) => record.kind === 'user'));
+  });
+
+  test('editing the last message replaces it and its answer, in the request and after reopening', async () => {
+    const session = await open();
+    await session.send('Keep this');
+    await session.send('Typo questoin');
+    await session.editLast('Fixed question');
+    const started = of('turnStarted').at(-1)!;
+    assert.ok(started.replacesId, 'the view is told which message to replace');
+    const last = (await requests()).at(-1)!;
+    assert.deepEqual(
+      last.body.messages.map((message) => (message.role === 'user' ? message.content.at(-1)!.text : message.role)),
+      ['Keep this', 'assistant', 'Fixed question'],
+    );
+    const reopened = await open(session.id);
+    assert.deepEqual(reopened.items().items.filter((item) => item.kind === 'user').map((item) => item.kind === 'user' && item.text), ['Keep this', 'Fixed question']);
+    assert.deepEqual(await reopened.previewRequest(), await session.previewRequest());
+  });
+
+  test('attachments travel before the typed text; the view shows only their summaries', async () => {
+    const session = await open();
+    await session.send('Explain it', { blocks: [{ type: 'text', text: '<file path="a.ts">const a = 1;</file>' }], summaries: [{ kind: 'file', label: 'a.ts', tokens: 6 }] });
+    const user = of('turnStarted')[0]!.user!;
+    assert.equal(user.kind === 'user' && user.text, 'Explain it');
+    assert.deepEqual(user.kind === 'user' && user.attachments, [{ kind: 'file', label: 'a.ts', tokens: 6 }]);
+    const [request] = await requests();
+    assert.equal(request!.body.messages[0]!.content[0]!.text, '<file path="a.ts">const a = 1;</file>');
+  });
+
+  test('pinned files are re-sent fresh right after a compaction, with the current request', async () => {
+    const session = await open();
+    pinned = [{ type: 'text', text: '<file path="pinned.ts">version 2</file>' }];
+    await session.send('One');
+    await session.compactNow();
+    await session.send('Two');
+    const next = (await requests()).at(-1)!;
+    assert.deepEqual(next.body.messages.at(-1)!.content.map((block) => block.text), ['<file path="pinned.ts">version 2</file>', 'Two']);
+    const reopened = await open(session.id);
+    assert.deepEqual(await reopened.previewRequest(), await session.previewRequest());
   });
 });
