@@ -173,19 +173,26 @@ export class RequestHistory {
     this.anchorSigned = true;
   }
 
-  /** Fallback when compaction is unavailable: drops the oldest exchanges until `fits` says the rest fits. */
-  trimOldest(fits: (messages: ApiMessage[]) => boolean): number {
-    let dropped = 0;
+  /**
+   * Fallback when compaction is unavailable: drops the oldest entries until `fits` accepts the rest,
+   * keeping at least the trailing user message. Returns the ids dropped.
+   */
+  trimOldest(fits: (messages: ApiMessage[]) => boolean): string[] {
+    const dropped: string[] = [];
     while (this.entries.length > 1 && !fits(this.toMessages())) {
-      this.entries.shift();
-      // A request must not open with an orphaned assistant answer when there is no summary before it.
-      while (!this.anchor && this.entries[0]?.message.role === 'assistant' && this.entries.length > 1) {
-        this.entries.shift();
-        dropped++;
+      dropped.push(this.entries.shift()!.recordId);
+      // Without a summary in front, a request must open with a user message.
+      while (!this.anchor && this.entries.length > 1 && this.entries[0]?.message.role === 'assistant') {
+        dropped.push(this.entries.shift()!.recordId);
       }
-      dropped++;
     }
     return dropped;
+  }
+
+  /** Replays a trim from the records. */
+  dropIds(ids: readonly string[]): void {
+    const dropped = new Set(ids);
+    this.entries = this.entries.filter((entry) => !dropped.has(entry.recordId));
   }
 
   /** Messages for the next request. */
@@ -236,6 +243,10 @@ export class RequestHistory {
   }
 
   private applyCompactionRecord(record: CompactionRecord, byId: ReadonlyMap<string, MessageRecord>): void {
+    if (record.compactionKind === 'trim') {
+      this.dropIds(record.droppedIds ?? []);
+      return;
+    }
     if (record.failed) {
       return;
     }

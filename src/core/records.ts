@@ -49,7 +49,9 @@ export type ConversationRecord =
       kind: 'compaction';
       id: string;
       at: number;
-      compactionKind: 'threshold' | 'onDemand';
+      compactionKind: 'threshold' | 'onDemand' | 'trim';
+      /** For `trim`: the records no longer sent. */
+      droppedIds?: string[];
       /** The signed on-demand block; threshold blocks live in their assistant record. */
       block?: StoredBlock;
       failed: boolean;

@@ -108,6 +108,11 @@ export class ConversationSession {
   private readonly ledger = new UsageLedger();
   private abort: AbortController | undefined;
   private compactionSupported = true;
+  /** Consecutive `compaction_unavailable` answers; from two on, Marathon trims instead of waiting. */
+  private unavailableStreak = 0;
+  /** Server tokens per estimated token, learned from each answer, so that estimates match the server's count. */
+  private tokenRatio = 1;
+  private lastRequestChars = 0;
   /** The newest records, oldest first, for the view; bounded. */
   private tail: ConversationRecord[] = [];
   private hasOlderRecords = false;
@@ -348,6 +353,10 @@ export class ConversationSession {
     }
     const { message } = result;
     const figures = usageFigures(message.usage);
+    this.unavailableStreak = 0;
+    if (figures.contextTokens > 0 && this.lastRequestChars > 0 && !figures.compactionInputTokens) {
+      this.tokenRatio = figures.contextTokens / Math.max(1, this.lastRequestChars / 4);
+    }
     const first = message.content[0];
     if (message.stop_reason === 'compaction' && first?.type === 'compaction') {
       return this.settlePausedCompaction(first, message, figures, signal);
@@ -471,22 +480,65 @@ export class ConversationSession {
   }
 
   /**
-   * While the conversation carries a signed block the API refuses threshold compaction, so Marathon
-   * compacts on demand before a turn that would pass the trigger.
+   * Before a turn that would pass the trigger: with a signed block the API refuses threshold
+   * compaction, so Marathon compacts on demand; where compaction is unavailable it trims the
+   * oldest turns, so that a session never dead-ends at the window.
    */
   private async compactBeforeTurnIfNeeded(signal: AbortSignal): Promise<void> {
     const settings = this.deps.settings();
-    if (!this.compactionSupported || settings.mode === 'manual' || !this.history.signed) {
+    const pending = this.history.pendingUserIds();
+    const added = this.estimate(JSON.stringify(this.history.toMessages().slice(-1)));
+    if (this.ledger.contextTokens + added < settings.triggerTokens) {
       return;
     }
-    const pending = this.history.pendingUserIds();
-    const added = this.history
-      .toMessages()
-      .slice(-1)
-      .reduce((sum, message) => sum + estimateTokens(JSON.stringify(message.content)), 0);
-    if (this.ledger.contextTokens + added >= settings.triggerTokens) {
+    if (!this.compactionAvailable()) {
+      await this.trimToFit(settings.triggerTokens * 0.8, 'Compaction is unavailable');
+      return;
+    }
+    if (settings.mode !== 'manual' && this.history.signed) {
       await this.compactOnDemand(signal, pending);
     }
+  }
+
+  private compactionAvailable(): boolean {
+    return this.compactionSupported && this.unavailableStreak < 2;
+  }
+
+  /** Server-equivalent token estimate of serialized request text. */
+  private estimate(serialized: string): number {
+    return Math.ceil(estimateTokens(serialized) * this.tokenRatio);
+  }
+
+  /** Deterministic fallback: drops the oldest turns until the request fits under `limit` tokens. */
+  private async trimToFit(limit: number, reason: string): Promise<boolean> {
+    const system = JSON.stringify(await this.systemBlocks());
+    const tokensBefore = this.estimate(system + JSON.stringify(this.history.toMessages()));
+    const dropped = this.history.trimOldest((messages) => this.estimate(system + JSON.stringify(messages)) < limit);
+    if (dropped.length === 0) {
+      return false;
+    }
+    const tokensAfter = this.estimate(system + JSON.stringify(this.history.toMessages()));
+    const marker: CompactionRecord = {
+      v: 1,
+      kind: 'compaction',
+      id: newRecordId('c'),
+      at: Date.now(),
+      compactionKind: 'trim',
+      failed: false,
+      summary: null,
+      coveredMessages: dropped.length,
+      droppedIds: dropped,
+      tokensBefore,
+      tokensAfter,
+      costUsd: 0,
+    };
+    await this.persist(marker);
+    this.ledger.contextTokens = tokensAfter;
+    this.logger.warn(`[Compaction] ${reason}; dropped the ${dropped.length} oldest messages to fit (${tokensBefore} → ${tokensAfter} tokens)`);
+    this.emit({ type: 'item', item: timelineItem(marker)[0]! });
+    this.emit({ type: 'notice', level: 'warning', message: `${reason}: the ${dropped.length} oldest messages are no longer sent. They stay in the transcript.` });
+    this.emit({ type: 'usage', meter: this.meter() });
+    return true;
   }
 
   /** Sends an on-demand compaction; the pending user messages stay after the signed block. */
@@ -618,13 +670,23 @@ export class ConversationSession {
       if (error.aborted || textOf(result.partial).length > 0) {
         return result;
       }
-      if (error.kind === 'contextWindow' && !triedCompaction && this.compactionSupported) {
+      if (error.kind === 'contextWindow' && !triedCompaction) {
         triedCompaction = true;
         this.emit({ type: 'notice', level: 'info', message: 'The conversation outgrew the context window; compacting it, then retrying.' });
-        if (await this.compactOnDemand(signal, this.history.pendingUserIds())) {
+        const settings = this.deps.settings();
+        if ((this.compactionAvailable() && (await this.compactOnDemand(signal, this.history.pendingUserIds()))) || (await this.trimToFit(settings.contextWindow * 0.8, 'The conversation outgrew the context window'))) {
           continue;
         }
         return result;
+      }
+      if (error.errorCode === 'compaction_unavailable') {
+        this.unavailableStreak++;
+        // The server only compacts at the trigger, so the request is over it whatever the estimate says.
+        const current = this.estimate(JSON.stringify(await this.systemBlocks()) + JSON.stringify(this.history.toMessages()));
+        const limit = Math.min(this.deps.settings().triggerTokens, current) * 0.8;
+        if (this.unavailableStreak >= 2 && (await this.trimToFit(limit, 'Compaction is unavailable right now'))) {
+          continue;
+        }
       }
       if (this.compactionSupported && isCompactionUnsupported(result.rawError, error)) {
         this.compactionSupported = false;
@@ -648,6 +710,7 @@ export class ConversationSession {
 
   private async streamOnce(assistantId: string, signal: AbortSignal): Promise<StreamResult> {
     const body = await this.buildRequest(this.history.toMessages());
+    this.lastRequestChars = JSON.stringify(body.system).length + JSON.stringify(body.messages).length;
     const client = await this.deps.client();
     const idle = new AbortController();
     const onAbort = () => idle.abort();

@@ -73,7 +73,8 @@ export type TimelineItem =
       kind: 'compaction';
       id: string;
       at: number;
-      compactionKind: 'threshold' | 'onDemand';
+      /** `trim`: compaction was unavailable, so the oldest turns were dropped to fit. */
+      compactionKind: 'threshold' | 'onDemand' | 'trim';
       failed: boolean;
       summary: string | null;
       coveredMessages: number;

@@ -276,4 +276,53 @@ suite('ConversationSession against the emulator', function () {
     const reopened = await open(session.id);
     assert.deepEqual(await reopened.previewRequest(), await session.previewRequest());
   });
+
+  test('a model without compaction gets a warning, goes on, and is trimmed instead of dead-ending', async () => {
+    settings.model = 'claude-test-no-compaction';
+    const session = await open();
+    await session.send('Hello');
+    assert.ok(of('notice').some((event) => /does not support compaction/.test(event.message)));
+    assert.equal(of('turnFinished').length, 1);
+    await control('config', { tokenMultiplier: 100 });
+    for (let turn = 0; turn < 8; turn++) {
+      await session.send(`Turn ${turn}: ` + 'word '.repeat(60));
+    }
+    const trims = of('item').filter((event) => event.item.kind === 'compaction' && event.item.compactionKind === 'trim');
+    assert.ok(trims.length >= 1, 'the oldest turns were trimmed');
+    assert.equal(of('turnFailed').length, 0);
+    const last = (await requests()).at(-1)!;
+    assert.equal(last.betas.length, 0, 'no compaction beta for this model');
+    assert.equal(last.body.messages[0]!.role, 'user', 'a trimmed request still opens with a user message');
+    const reopened = await open(session.id);
+    assert.deepEqual((await reopened.previewRequest()).messages, (await session.previewRequest()).messages);
+  });
+
+  test('repeated compaction_unavailable falls back to trimming the oldest turns', async () => {
+    const session = await open();
+    await control('config', { tokenMultiplier: 100 });
+    await session.send('Start ' + 'a '.repeat(100));
+    await session.send('More ' + 'b '.repeat(100));
+    const unavailable = { kind: 'http', status: 529, errorType: 'overloaded_error', errorCode: 'compaction_unavailable', message: 'Compaction is unavailable' };
+    await control('faults', { faults: [unavailable, unavailable] });
+    await session.send('Needs room ' + 'c '.repeat(100));
+    const trims = of('item').filter((event) => event.item.kind === 'compaction' && event.item.compactionKind === 'trim');
+    assert.equal(trims.length, 1);
+    assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
+  });
+
+  test('in pause mode the turn waits after compacting until the user continues', async () => {
+    settings.mode = 'pause';
+    const session = await open();
+    await control('config', { tokenMultiplier: 300 });
+    await session.send('First ' + 'a '.repeat(100));
+    await session.send('Second ' + 'b '.repeat(100));
+    const marker = of('item').map((event) => event.item).find((item) => item.kind === 'compaction');
+    assert.ok(marker && marker.kind === 'compaction' && marker.paused, 'a paused marker');
+    const before = (await requests()).length;
+    await session.continueTurn();
+    const all = await requests();
+    assert.equal(all.length, before + 1);
+    assert.equal(all.at(-1)!.body.messages[0]!.content[0]!.type, 'compaction');
+    assert.equal(of('turnFinished').at(-1)!.item.kind, 'assistant');
+  });
 });
