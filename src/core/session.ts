@@ -736,7 +736,7 @@ export class ConversationSession {
       const final = await stream.finalMessage();
       return { message: final as unknown as NonNullable<StreamResult['message']>, partial: [] };
     } catch (raw) {
-      const partial = ((stream.currentMessage?.content ?? []) as unknown as StoredBlock[]).filter((block) => block.type === 'text');
+      const partial = partialText((stream.currentMessage?.content ?? []) as unknown as StoredBlock[]);
       if (stalled && !signal.aborted) {
         return { partial, error: { kind: 'connection', message: 'The answer stalled; the connection was reset.', retryable: true }, rawError: raw };
       }
@@ -753,6 +753,19 @@ export class ConversationSession {
       signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/**
+ * The text of a cut-off answer. The API refuses a conversation whose last assistant content ends in
+ * whitespace (a compaction request can end there), so the cut edge is trimmed.
+ */
+function partialText(content: readonly StoredBlock[]): StoredBlock[] {
+  const blocks = content.filter((block) => block.type === 'text' && typeof block.text === 'string' && block.text.trim().length > 0);
+  const last = blocks.at(-1);
+  if (last) {
+    blocks[blocks.length - 1] = { ...last, text: (last.text as string).trimEnd() };
+  }
+  return blocks;
 }
 
 function costOfCompaction(figures: UsageFigures, price: ModelPrice): number {
