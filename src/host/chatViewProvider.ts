@@ -23,29 +23,46 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    const assets = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    view.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [assets] };
-    view.webview.html = renderHtml(view.webview, assets);
-    const post = (message: ToWebview) => {
-      void view.webview.postMessage(message);
-    };
-    const attachment = this.controller.attachView(post);
-    const receiver = view.webview.onDidReceiveMessage((message: unknown) => {
-      if (!isToHost(message)) {
-        this.logger.warn('[View] ignored a malformed message from the webview');
-        return;
-      }
-      this.controller.handle(message).catch((error: unknown) => this.logger.error(error instanceof Error ? error : String(error)));
-    });
+    const connection = connectWebview(view.webview, this.extensionUri, this.controller, this.logger, 'sidebar');
     view.onDidDispose(() => {
-      attachment.dispose();
-      receiver.dispose();
+      connection.dispose();
       this.view = undefined;
     });
   }
 }
 
-export function renderHtml(webview: vscode.Webview, assets: vscode.Uri): string {
+/** Where a chat webview is shown; the page hides what makes no sense there (Open in Editor in the editor). */
+export type ChatSurface = 'sidebar' | 'editor';
+
+/**
+ * Serves the chat page in a webview (the sidebar view or an editor tab) and connects it to the
+ * controller; every connected webview gets the same state and events, so they stay in sync.
+ */
+export function connectWebview(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  controller: ChatController,
+  logger: Logger,
+  surface: ChatSurface,
+): vscode.Disposable {
+  const assets = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [assets] };
+  webview.html = renderHtml(webview, assets, surface);
+  const post = (message: ToWebview) => {
+    void webview.postMessage(message);
+  };
+  const attachment = controller.attachView(post);
+  const receiver = webview.onDidReceiveMessage((message: unknown) => {
+    if (!isToHost(message)) {
+      logger.warn('[View] ignored a malformed message from the webview');
+      return;
+    }
+    controller.handle(message, post).catch((error: unknown) => logger.error(error instanceof Error ? error : String(error)));
+  });
+  return vscode.Disposable.from(attachment, receiver);
+}
+
+export function renderHtml(webview: vscode.Webview, assets: vscode.Uri, surface: ChatSurface = 'sidebar'): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(assets, name)).toString();
   const csp = [
@@ -66,7 +83,7 @@ export function renderHtml(webview: vscode.Webview, assets: vscode.Uri): string 
 <link rel="stylesheet" href="${asset('main.css')}">
 <title>Marathon</title>
 </head>
-<body>
+<body data-surface="${surface}">
 <div id="root" data-testid="root"></div>
 <script nonce="${nonce}" src="${asset('main.js')}"></script>
 </body>

@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import type { ApiKeyStore } from './apiKey';
+import type { ProposalManager } from './apply';
+import type { ChatPanelManager } from './chatPanel';
 import { CHAT_VIEW_ID } from './chatViewProvider';
 import { readSettings } from './config';
 import type { ChatController } from './controller';
@@ -31,6 +33,15 @@ export function registerCommands(
     vscode.commands.registerCommand('marathon.showConversations', () => controller.showConversations()),
     vscode.commands.registerCommand('marathon.exportConversation', () => controller.exportConversation()),
     vscode.commands.registerCommand('marathon.showLog', () => channel.show(true)),
+  ];
+}
+
+/** Commands of the chat surfaces: the chat in an editor tab, and Apply's proposed changes. */
+export function registerViewCommands(panels: ChatPanelManager, proposals: ProposalManager): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('marathon.openInEditor', () => panels.open()),
+    vscode.commands.registerCommand('marathon.acceptProposal', (uri?: unknown) => proposals.accept(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('marathon.discardProposal', (uri?: unknown) => proposals.discard(uri instanceof vscode.Uri ? uri : undefined)),
   ];
 }
 

@@ -8,11 +8,13 @@ import {
   assertNever,
   type BackendInfo,
   type ConversationSummary,
+  type HostCommand,
   type ToHost,
   type ToWebview,
   type ViewState,
 } from '../shared/protocol';
 import type { ApiKeyStore, Credentials } from './apiKey';
+import type { ProposalManager } from './apply';
 import { readSettings, type MarathonSettings } from './config';
 import { buildSystemPrompt } from './systemPrompt';
 
@@ -35,8 +37,12 @@ export class ChatController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly keys: ApiKeyStore,
     private readonly logger: Logger,
+    /** Apply as a diff the user accepts; absent, Apply explains it is unavailable. */
+    private readonly proposals?: ProposalManager,
   ) {
     this.disposables.push(
+      // Apply and other edits light up as soon as the user trusts the workspace.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.bootstrapViews()),
       keys.onDidChange(() => void this.postBackend()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('marathon')) {
@@ -63,10 +69,15 @@ export class ChatController implements vscode.Disposable {
     return this.session?.generating ?? false;
   }
 
-  async handle(message: ToHost): Promise<void> {
+  /** `reply` is the view the message came from: a view that (re)loads is bootstrapped alone. */
+  async handle(message: ToHost, reply?: Post): Promise<void> {
     switch (message.type) {
       case 'webview/ready':
-        await this.bootstrapViews();
+        if (reply !== undefined && this.views.has(reply)) {
+          reply({ type: 'state/bootstrap', state: await this.viewState() });
+        } else {
+          await this.bootstrapViews();
+        }
         return;
       case 'chat/send':
         await this.send(message.text);
@@ -87,7 +98,7 @@ export class ChatController implements vscode.Disposable {
         await this.newConversation();
         return;
       case 'conversation/switch':
-        await this.switchTo(message.id);
+        await this.switchTo(message.id, message.focusItemId);
         return;
       case 'conversation/rename':
         await (await this.getStore()).rename(message.id, message.title.trim() || 'Untitled');
@@ -131,7 +142,11 @@ export class ChatController implements vscode.Disposable {
         await this.insertAtCursor(message.code);
         return;
       case 'code/apply':
-        this.broadcast({ type: 'notice/show', level: 'info', message: 'Apply is not available yet; use Insert at cursor.' });
+        if (this.proposals === undefined) {
+          this.broadcast({ type: 'notice/show', level: 'info', message: 'Apply is not available here; use Insert at cursor.' });
+        } else {
+          await this.proposals.propose({ code: message.code, language: message.language, path: message.path });
+        }
         return;
       default:
         assertNever(message);
@@ -283,7 +298,7 @@ export class ChatController implements vscode.Disposable {
     await this.postConversations();
   }
 
-  private async open(id: string): Promise<ConversationSession> {
+  private async open(id: string, focusItemId?: string): Promise<ConversationSession> {
     this.sessionListener?.dispose();
     this.session = undefined;
     const opening = this.openSession(id);
@@ -293,7 +308,7 @@ export class ChatController implements vscode.Disposable {
       this.session = session;
       this.sessionListener = session.onEvent((event) => this.forward(event));
       await this.context.workspaceState.update(ACTIVE_KEY, id);
-      await this.bootstrapViews();
+      await this.bootstrapViews(focusItemId);
       return session;
     } finally {
       this.opening = undefined;
@@ -315,15 +330,18 @@ export class ChatController implements vscode.Disposable {
     });
   }
 
-  private async switchTo(id: string): Promise<void> {
+  private async switchTo(id: string, focusItemId?: string): Promise<void> {
     if (id === this.session?.id) {
+      if (focusItemId !== undefined) {
+        await this.bootstrapViews(focusItemId);
+      }
       return;
     }
     if (this.generating) {
       this.broadcast({ type: 'notice/show', level: 'info', message: 'Stop the current answer before switching conversations.' });
       return;
     }
-    await this.open(id);
+    await this.open(id, focusItemId);
   }
 
   private async deleteConversation(id: string): Promise<void> {
@@ -392,11 +410,11 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private async bootstrapViews(): Promise<void> {
+  private async bootstrapViews(focusItemId?: string): Promise<void> {
     if (this.views.size === 0) {
       return;
     }
-    this.broadcast({ type: 'state/bootstrap', state: await this.viewState() });
+    this.broadcast({ type: 'state/bootstrap', state: await this.viewState(), focusItemId });
   }
 
   private async postConversations(): Promise<void> {
@@ -480,7 +498,7 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private async runHostCommand(command: 'setApiKey' | 'openSettings' | 'showLog'): Promise<void> {
+  private async runHostCommand(command: HostCommand): Promise<void> {
     switch (command) {
       case 'setApiKey':
         await vscode.commands.executeCommand('marathon.setApiKey');
@@ -490,6 +508,9 @@ export class ChatController implements vscode.Disposable {
         return;
       case 'showLog':
         await vscode.commands.executeCommand('marathon.showLog');
+        return;
+      case 'openInEditor':
+        await vscode.commands.executeCommand('marathon.openInEditor');
         return;
       default:
         assertNever(command);

@@ -83,6 +83,10 @@ export type TimelineItem =
       costUsd?: number;
       /** The turn waits for the user's Continue (compaction mode `pause`). */
       paused?: boolean;
+      /** Ids of the messages put back verbatim after the summary (the current request, recent turns). */
+      putBack?: string[];
+      /** How many pinned files were re-sent fresh after the summary. */
+      pinnedCount?: number;
     }
   | { kind: 'error'; id: string; at: number; errorKind: ErrorKind; message: string; retryable: boolean };
 
@@ -106,7 +110,7 @@ export interface ViewState {
   workspaceTrusted: boolean;
 }
 
-export type HostCommand = 'setApiKey' | 'openSettings' | 'showLog';
+export type HostCommand = 'setApiKey' | 'openSettings' | 'showLog' | 'openInEditor';
 
 export interface SearchHit {
   conversationId: string;
@@ -128,7 +132,8 @@ export type ToHost =
   /** Replace the last user message with `text` and answer it again. */
   | { type: 'chat/editLast'; text: string }
   | { type: 'conversation/new' }
-  | { type: 'conversation/switch'; id: string }
+  /** `focusItemId`: scroll to and highlight that item once shown (a search hit). */
+  | { type: 'conversation/switch'; id: string; focusItemId?: string }
   | { type: 'conversation/rename'; id: string; title: string }
   | { type: 'conversation/delete'; id: string }
   | { type: 'conversation/compact' }
@@ -140,10 +145,12 @@ export type ToHost =
   | { type: 'link/open'; href: string }
   | { type: 'code/copy'; code: string }
   | { type: 'code/insert'; code: string }
-  | { type: 'code/apply'; code: string; language?: string };
+  /** `path`: the target file named in the code fence (```ts src/a.ts), workspace-relative. */
+  | { type: 'code/apply'; code: string; language?: string; path?: string };
 
 export type ToWebview =
-  | { type: 'state/bootstrap'; state: ViewState }
+  /** `focusItemId`: the item to scroll to and highlight (a search hit), loading older pages if needed. */
+  | { type: 'state/bootstrap'; state: ViewState; focusItemId?: string }
   /**
    * `replacesId` (optional): the turn replaces that user item (`chat/editLast`); the webview drops
    * it and every item after it before showing `user`.
@@ -203,6 +210,7 @@ export function isToHost(value: unknown): value is ToHost {
     case 'chat/editLast':
       return typeof message.text === 'string';
     case 'conversation/switch':
+      return typeof message.id === 'string' && (message.focusItemId === undefined || typeof message.focusItemId === 'string');
     case 'conversation/delete':
       return typeof message.id === 'string';
     case 'conversation/rename':
@@ -214,14 +222,23 @@ export function isToHost(value: unknown): value is ToHost {
     case 'settings/setCompactionMode':
       return message.mode === 'auto' || message.mode === 'pause' || message.mode === 'manual';
     case 'command/run':
-      return message.command === 'setApiKey' || message.command === 'openSettings' || message.command === 'showLog';
+      return (
+        message.command === 'setApiKey' ||
+        message.command === 'openSettings' ||
+        message.command === 'showLog' ||
+        message.command === 'openInEditor'
+      );
     case 'link/open':
       return typeof message.href === 'string';
     case 'code/copy':
     case 'code/insert':
       return typeof message.code === 'string';
     case 'code/apply':
-      return typeof message.code === 'string' && (message.language === undefined || typeof message.language === 'string');
+      return (
+        typeof message.code === 'string' &&
+        (message.language === undefined || typeof message.language === 'string') &&
+        (message.path === undefined || typeof message.path === 'string')
+      );
     default:
       return true;
   }

@@ -1,0 +1,301 @@
+// Apply a code block from the chat as a proposed change: VS Code's diff editor shows the file against
+// a read-only proposal, and nothing is written until the user accepts (editor-title button, command,
+// or the notification). The edit goes through a WorkspaceEdit, so Undo takes it back.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Logger } from '../core/ports';
+
+export const PROPOSAL_SCHEME = 'marathon-proposal';
+const ACTIVE_CONTEXT_KEY = 'marathon.proposalActive';
+
+export interface ApplyRequest {
+  code: string;
+  language?: string;
+  /** Workspace-relative path named in the code fence (```ts src/a.ts). */
+  path?: string;
+}
+
+interface Proposal {
+  /** The read-only document on the right of the diff. */
+  uri: vscode.Uri;
+  target: vscode.Uri;
+  /** The file's text when the proposal was made; accepting refuses if it changed since. */
+  original: string;
+  content: string;
+  /** The file had unsaved changes before: keep it unsaved after applying, as the user left it. */
+  wasDirty: boolean;
+}
+
+type Target = { uri: vscode.Uri; code: string; selection?: vscode.Selection } | { refused: string };
+
+export interface ProposalDeps {
+  logger: Logger;
+  /** Restricted Mode check; tests replace it. */
+  isTrusted?: () => boolean;
+}
+
+export class ProposalManager implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly proposals = new Map<string, Proposal>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly onDidChangeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.onDidChangeEmitter.event;
+  private counter = 0;
+
+  constructor(private readonly deps: ProposalDeps) {
+    this.disposables.push(
+      this.onDidChangeEmitter,
+      vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this),
+      vscode.window.tabGroups.onDidChangeTabs((event) => {
+        // Closing the diff tab by hand is a Discard.
+        for (const tab of event.closed) {
+          const uri = proposalUriOf(tab);
+          if (uri !== undefined && this.proposals.delete(uri.toString())) {
+            this.deps.logger.info('[Apply] proposal closed without applying');
+          }
+        }
+        this.updateContext();
+      }),
+      vscode.window.tabGroups.onDidChangeTabGroups(() => this.updateContext()),
+    );
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.proposals.get(uri.toString())?.content ?? '';
+  }
+
+  /** Number of proposals waiting for Apply or Discard (for tests). */
+  get pending(): number {
+    return this.proposals.size;
+  }
+
+  /**
+   * Opens the diff of the target file against the proposed content. Returns the proposal's URI,
+   * or undefined when the change is refused (the user has been told why).
+   */
+  async propose(request: ApplyRequest): Promise<vscode.Uri | undefined> {
+    const trusted = this.deps.isTrusted?.() ?? vscode.workspace.isTrusted;
+    if (!trusted) {
+      void vscode.window
+        .showWarningMessage('Marathon: Apply is off in Restricted Mode. Trust this workspace to apply changes.', 'Manage Workspace Trust')
+        .then((choice) => {
+          if (choice) {
+            void vscode.commands.executeCommand('workbench.trust.manage');
+          }
+        });
+      return undefined;
+    }
+    const target = await resolveTarget(request);
+    if ('refused' in target) {
+      void vscode.window.showWarningMessage(`Marathon: ${target.refused}`);
+      return undefined;
+    }
+    const document = await vscode.workspace.openTextDocument(target.uri);
+    const original = document.getText();
+    const content =
+      target.selection !== undefined && !target.selection.isEmpty
+        ? original.slice(0, document.offsetAt(target.selection.start)) + target.code + original.slice(document.offsetAt(target.selection.end))
+        : matchEol(target.code, document.eol);
+    if (content === original) {
+      void vscode.window.showInformationMessage('Marathon: the file already contains this code; nothing to apply.');
+      return undefined;
+    }
+    const name = path.posix.basename(target.uri.path);
+    // The file name stays last so the diff editor picks the right language for the proposal.
+    const uri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${++this.counter}/${name}` });
+    this.proposals.set(uri.toString(), { uri, target: target.uri, original, content, wasDirty: document.isDirty });
+    this.deps.logger.info(`[Apply] proposing a change to ${vscode.workspace.asRelativePath(target.uri)}`);
+    await vscode.commands.executeCommand('vscode.diff', target.uri, uri, `Marathon: proposed change ↔ ${name}`, { preview: false });
+    this.updateContext();
+    // Not awaited: the editor-title buttons and commands work as well, and tests use those.
+    void vscode.window.showInformationMessage(`Marathon: apply the proposed change to ${name}?`, 'Apply', 'Discard').then(async (choice) => {
+      if (choice === 'Apply') {
+        await this.accept(uri);
+      } else if (choice === 'Discard') {
+        await this.discard(uri);
+      }
+    });
+    return uri;
+  }
+
+  /** Writes the proposal into its file (one undoable edit) and closes the diff. */
+  async accept(uri?: vscode.Uri): Promise<boolean> {
+    const proposal = this.find(uri);
+    if (proposal === undefined) {
+      void vscode.window.showInformationMessage('Marathon: there is no proposed change to apply.');
+      return false;
+    }
+    const document = await vscode.workspace.openTextDocument(proposal.target);
+    const current = document.getText();
+    if (current !== proposal.original) {
+      void vscode.window.showWarningMessage(
+        'Marathon: the file changed after the proposal was made, so it was not applied. Apply the code from the chat again.',
+      );
+      return false;
+    }
+    this.proposals.delete(proposal.uri.toString());
+    const edit = new vscode.WorkspaceEdit();
+    const change = minimalChange(current, proposal.content);
+    edit.replace(document.uri, new vscode.Range(document.positionAt(change.start), document.positionAt(change.end)), change.text);
+    const applied = await vscode.workspace.applyEdit(edit);
+    if (!applied) {
+      void vscode.window.showErrorMessage('Marathon: VS Code could not apply the change.');
+      return false;
+    }
+    if (!proposal.wasDirty && document.uri.scheme === 'file') {
+      await document.save();
+    }
+    await this.closeTabs(proposal.uri);
+    // Show the file, so that Undo is one keystroke away.
+    await vscode.window.showTextDocument(document, { preview: false });
+    this.deps.logger.info(`[Apply] applied a change to ${vscode.workspace.asRelativePath(proposal.target)}`);
+    return true;
+  }
+
+  async discard(uri?: vscode.Uri): Promise<void> {
+    const proposal = this.find(uri);
+    if (proposal === undefined) {
+      return;
+    }
+    this.proposals.delete(proposal.uri.toString());
+    await this.closeTabs(proposal.uri);
+  }
+
+  /** The proposal named by `uri`, else the one in the active diff, else the only one. */
+  private find(uri?: vscode.Uri): Proposal | undefined {
+    if (uri instanceof vscode.Uri && uri.scheme === PROPOSAL_SCHEME) {
+      return this.proposals.get(uri.toString());
+    }
+    const active = activeProposalUri();
+    if (active !== undefined) {
+      return this.proposals.get(active.toString());
+    }
+    return this.proposals.size === 1 ? this.proposals.values().next().value : undefined;
+  }
+
+  private async closeTabs(uri: vscode.Uri): Promise<void> {
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => proposalUriOf(tab)?.toString() === uri.toString());
+    if (tabs.length > 0) {
+      await vscode.window.tabGroups.close(tabs);
+    }
+    this.updateContext();
+  }
+
+  private updateContext(): void {
+    const active = activeProposalUri();
+    void vscode.commands.executeCommand('setContext', ACTIVE_CONTEXT_KEY, active !== undefined && this.proposals.has(active.toString()));
+  }
+
+  dispose(): void {
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+    this.proposals.clear();
+  }
+}
+
+function proposalUriOf(tab: vscode.Tab): vscode.Uri | undefined {
+  const input = tab.input;
+  if (input instanceof vscode.TabInputTextDiff && input.modified.scheme === PROPOSAL_SCHEME) {
+    return input.modified;
+  }
+  return undefined;
+}
+
+function activeProposalUri(): vscode.Uri | undefined {
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+  return tab === undefined ? undefined : proposalUriOf(tab);
+}
+
+/** A first line such as `// src/a.ts`, `# file: tools/x.py` or `<!-- index.html -->`. */
+const PATH_COMMENT = /^\s*(?:\/\/|#|--|;|\/\*|<!--)\s*(?:(?:file(?:name|path)?|path)\s*:\s*)?([\w@.\-/\\]+\.[\w-]+)\s*(?:\*\/|-->)?\s*$/i;
+
+async function resolveTarget(request: ApplyRequest): Promise<Target> {
+  if (request.path !== undefined && request.path.trim() !== '') {
+    const uri = await workspaceFile(request.path.trim());
+    return uri === undefined
+      ? { refused: `${request.path.trim()} (named in the code block) is not a file in this workspace.` }
+      : { uri, code: request.code, selection: selectionIn(uri) };
+  }
+  const newline = request.code.indexOf('\n');
+  const firstLine = newline < 0 ? request.code : request.code.slice(0, newline);
+  const named = PATH_COMMENT.exec(firstLine)?.[1];
+  if (named !== undefined) {
+    const uri = await workspaceFile(named);
+    if (uri !== undefined) {
+      // The comment labels the block; keep it only if the file itself starts with it.
+      const fileStart = (await vscode.workspace.openTextDocument(uri)).lineAt(0).text;
+      const code = fileStart.trim() === firstLine.trim() || newline < 0 ? request.code : request.code.slice(newline + 1);
+      return { uri, code, selection: selectionIn(uri) };
+    }
+  }
+  const editor = targetEditor();
+  if (editor === undefined) {
+    return { refused: 'open the file to apply the code to (or name it in the code block, as in ```ts src/a.ts), then choose Apply again.' };
+  }
+  return { uri: editor.document.uri, code: request.code, selection: editor.selection };
+}
+
+/** The editor the user last worked in; the chat view itself is not a text editor. */
+function targetEditor(): vscode.TextEditor | undefined {
+  const usable = (editor: vscode.TextEditor | undefined) =>
+    editor !== undefined && (editor.document.uri.scheme === 'file' || editor.document.uri.scheme === 'untitled') ? editor : undefined;
+  return usable(vscode.window.activeTextEditor) ?? vscode.window.visibleTextEditors.map(usable).find((editor) => editor !== undefined);
+}
+
+function selectionIn(uri: vscode.Uri): vscode.Selection | undefined {
+  return targetEditor()?.document.uri.toString() === uri.toString() ? targetEditor()?.selection : undefined;
+}
+
+/** Resolves a workspace-relative path to an existing file; paths that leave the workspace are refused. */
+async function workspaceFile(relative: string): Promise<vscode.Uri | undefined> {
+  const normalized = path.posix.normalize(relative.replace(/\\/g, '/').replace(/^\.\//, ''));
+  if (normalized.startsWith('..') || path.posix.isAbsolute(normalized)) {
+    return undefined;
+  }
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    const uri = vscode.Uri.joinPath(folder.uri, normalized);
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.type & vscode.FileType.File) {
+        return uri;
+      }
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+function matchEol(text: string, eol: vscode.EndOfLine): string {
+  const lf = text.replace(/\r\n/g, '\n');
+  return eol === vscode.EndOfLine.CRLF ? lf.replace(/\n/g, '\r\n') : lf;
+}
+
+/** The smallest single replacement that turns `before` into `after`, so markers and folding outside it survive. */
+export function minimalChange(before: string, after: string): { start: number; end: number; text: string } {
+  let start = 0;
+  const max = Math.min(before.length, after.length);
+  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) {
+    start++;
+  }
+  let tail = 0;
+  while (tail < max - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) {
+    tail++;
+  }
+  // Never split a surrogate pair.
+  if (start > 0 && isHighSurrogate(before.charCodeAt(start - 1))) {
+    start--;
+  }
+  if (tail > 0 && isLowSurrogate(before.charCodeAt(before.length - tail))) {
+    tail--;
+  }
+  return { start, end: before.length - tail, text: after.slice(start, after.length - tail) };
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
