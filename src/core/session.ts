@@ -435,7 +435,7 @@ export class ConversationSession {
       putBack,
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore: figures.compactionInputTokens || undefined,
-      tokensAfter: summary ? estimateTokens(summary) : undefined,
+      tokensAfter: summary ? this.estimate(summary) : undefined,
       costUsd: costOfCompaction(figures, priceFor(settings.model, settings.prices)),
       paused: paused || undefined,
     };
@@ -591,7 +591,7 @@ export class ConversationSession {
       putBack: live ? [...keptIds] : undefined,
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore,
-      tokensAfter: summary ? estimateTokens(summary) : undefined,
+      tokensAfter: summary ? this.estimate(summary) : undefined,
       costUsd: costOfCompaction(figures, priceFor(response.model, settings.prices)),
     };
     await this.persist(marker);
