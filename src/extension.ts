@@ -13,6 +13,8 @@ import { channelLogger } from './host/logger';
 export interface MarathonApi {
   readonly controller: ChatController;
   readonly proposals: ProposalManager;
+  /** Where Marathon writes (conversation files, storage, its log); the reliability and secret tests read them. */
+  readonly paths: MarathonPaths;
 }
 
 export function activate(context: vscode.ExtensionContext): MarathonApi {
@@ -35,7 +37,25 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     ...registerViewCommands(panels, proposals),
   );
   controller.reportSettingsProblems();
-  return { controller, proposals };
+  return { controller, proposals, paths: marathonPaths(context) };
+}
+
+export interface MarathonPaths {
+  readonly conversations: string;
+  readonly storage: string;
+  readonly globalStorage: string;
+  readonly logs: string;
+}
+
+function marathonPaths(context: vscode.ExtensionContext): MarathonPaths {
+  // The folder the controller's store uses.
+  const base = context.storageUri ?? context.globalStorageUri;
+  return {
+    conversations: vscode.Uri.joinPath(base, 'conversations').fsPath,
+    storage: base.fsPath,
+    globalStorage: context.globalStorageUri.fsPath,
+    logs: context.logUri.fsPath,
+  };
 }
 
 export function deactivate(): void {
