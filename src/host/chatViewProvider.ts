@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import { isToHost, type ToWebview } from '../shared/protocol';
 import type { ChatController } from './controller';
+import { chatPageHtml, type ChatSurface } from './webviewHtml';
 
 export const CHAT_VIEW_ID = 'marathon.chat';
 
@@ -32,7 +33,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
 }
 
 /** Where a chat webview is shown; the page hides what makes no sense there (Open in Editor in the editor). */
-export type ChatSurface = 'sidebar' | 'editor';
+export type { ChatSurface };
 
 /**
  * Serves the chat page in a webview (the sidebar view or an editor tab) and connects it to the
@@ -63,29 +64,10 @@ export function connectWebview(
 }
 
 export function renderHtml(webview: vscode.Webview, assets: vscode.Uri, surface: ChatSurface = 'sidebar'): string {
-  const nonce = randomBytes(16).toString('base64');
-  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(assets, name)).toString();
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `script-src 'nonce-${nonce}'`,
-    "connect-src 'none'",
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('codicon.css')}">
-<link rel="stylesheet" href="${asset('main.css')}">
-<title>Marathon</title>
-</head>
-<body data-surface="${surface}">
-<div id="root" data-testid="root"></div>
-<script nonce="${nonce}" src="${asset('main.js')}"></script>
-</body>
-</html>`;
+  return chatPageHtml({
+    nonce: randomBytes(16).toString('base64'),
+    cspSource: webview.cspSource,
+    asset: (name) => webview.asWebviewUri(vscode.Uri.joinPath(assets, name)).toString(),
+    surface,
+  });
 }
