@@ -7,6 +7,11 @@ import { CHAT_PANEL_TYPE, ChatPanelManager } from './host/chatPanel';
 import { CHAT_VIEW_ID, ChatViewProvider } from './host/chatViewProvider';
 import { registerCommands, registerViewCommands } from './host/commands';
 import { ChatController } from './host/controller';
+import { MarathonCodeActions } from './host/context/codeActions';
+import { registerContextCommands } from './host/context/commands';
+import { ContextService } from './host/context/service';
+import { TerminalRecorder } from './host/context/terminal';
+import { readSettings } from './host/config';
 import { channelLogger } from './host/logger';
 
 /** What the extension returns from `activate`, used by the integration tests. */
@@ -15,6 +20,7 @@ export interface MarathonApi {
   readonly proposals: ProposalManager;
   /** Where Marathon writes (conversation files, storage, its log); the reliability and secret tests read them. */
   readonly paths: MarathonPaths;
+  readonly context: ContextService;
 }
 
 export function activate(context: vscode.ExtensionContext): MarathonApi {
@@ -22,7 +28,14 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
   const logger = channelLogger(channel);
   const keys = new ApiKeyStore(context.secrets);
   const proposals = new ProposalManager({ logger });
-  const controller = new ChatController(context, keys, logger, proposals);
+  const terminal = new TerminalRecorder();
+  const workspaceContext = new ContextService({
+    state: context.workspaceState,
+    logger,
+    maxFileBytes: () => readSettings().settings.maxFileBytes,
+    terminal,
+  });
+  const controller = new ChatController(context, keys, logger, proposals, workspaceContext);
   const provider = new ChatViewProvider(context.extensionUri, controller, logger);
   const panels = new ChatPanelManager(context.extensionUri, controller, logger);
   context.subscriptions.push(
@@ -35,9 +48,14 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     vscode.window.registerWebviewPanelSerializer(CHAT_PANEL_TYPE, panels),
     ...registerCommands(controller, keys, channel, logger),
     ...registerViewCommands(panels, proposals),
+    terminal,
+    workspaceContext,
+    ...registerContextCommands(controller, workspaceContext, logger),
+    // Registration only: the provider computes its actions from what VS Code passes in, with no I/O.
+    vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new MarathonCodeActions(), MarathonCodeActions.metadata),
   );
   controller.reportSettingsProblems();
-  return { controller, proposals, paths: marathonPaths(context) };
+  return { controller, proposals, context: workspaceContext, paths: marathonPaths(context) };
 }
 
 export interface MarathonPaths {

@@ -13,6 +13,8 @@ export interface MarathonSettings {
   mode: CompactionMode;
   keepRecentTurns: number;
   prices: Record<string, ModelPrice>;
+  /** Files larger than this are refused (or attached truncated, if the user chooses). */
+  maxFileBytes: number;
 }
 
 export interface SettingsProblem {
@@ -23,6 +25,8 @@ export interface SettingsProblem {
 const DEFAULT_MODEL = 'claude-sonnet-5-5';
 const DEFAULT_MAX_TOKENS = 8192;
 const DEFAULT_TRIGGER = 150_000;
+const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
+const MIN_MAX_FILE_BYTES = 1024;
 
 /** Reads the settings, replacing invalid values with safe ones and saying what was wrong. */
 export function readSettings(): { settings: MarathonSettings; problems: SettingsProblem[] } {
@@ -78,6 +82,11 @@ export function readSettings(): { settings: MarathonSettings; problems: Settings
     keepRecentTurns = 1;
   }
   const prices = config.get<Record<string, ModelPrice>>('pricing', {}) ?? {};
+  let maxFileBytes = config.get<number>('context.maxFileBytes', DEFAULT_MAX_FILE_BYTES);
+  if (!Number.isInteger(maxFileBytes) || maxFileBytes < MIN_MAX_FILE_BYTES) {
+    problems.push({ key: 'marathon.context.maxFileBytes', message: `${String(maxFileBytes)} is below ${MIN_MAX_FILE_BYTES} bytes or not a whole number; using ${DEFAULT_MAX_FILE_BYTES}.` });
+    maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+  }
 
-  return { settings: { model: model.trim(), apiBaseUrl, maxTokens, triggerTokens, instructions, mode, keepRecentTurns, prices }, problems };
+  return { settings: { model: model.trim(), apiBaseUrl, maxTokens, triggerTokens, instructions, mode, keepRecentTurns, prices, maxFileBytes }, problems };
 }

@@ -16,6 +16,7 @@ import {
 import type { ApiKeyStore, Credentials } from './apiKey';
 import type { ProposalManager } from './apply';
 import { readSettings, type MarathonSettings } from './config';
+import type { ContextService } from './context/service';
 import { buildSystemPrompt } from './systemPrompt';
 
 const ACTIVE_KEY = 'marathon.activeConversation';
@@ -39,7 +40,12 @@ export class ChatController implements vscode.Disposable {
     private readonly logger: Logger,
     /** Apply as a diff the user accepts; absent, Apply explains it is unavailable. */
     private readonly proposals?: ProposalManager,
+    /** Workspace context on request: the @ picker, pending attachments, pinned files. */
+    private readonly workspaceContext?: ContextService,
   ) {
+    if (workspaceContext) {
+      this.disposables.push(workspaceContext.onDidChangeAttachments((id) => this.postAttachments(id)));
+    }
     this.disposables.push(
       // Apply and other edits light up as soon as the user trusts the workspace.
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.bootstrapViews()),
@@ -148,9 +154,53 @@ export class ChatController implements vscode.Disposable {
           await this.proposals.propose({ code: message.code, language: message.language, path: message.path });
         }
         return;
+      case 'context/query':
+      case 'context/attach':
+      case 'attachments/remove':
+      case 'attachments/togglePin':
+        await this.handleContext(message);
+        return;
       default:
         assertNever(message);
     }
+  }
+
+  /** The @ picker and the chips above the prompt; attachments belong to the active conversation. */
+  private async handleContext(message: Extract<ToHost, { type: 'context/query' | 'context/attach' | 'attachments/remove' | 'attachments/togglePin' }>): Promise<void> {
+    const context = this.workspaceContext;
+    if (!context) {
+      return;
+    }
+    const session = await this.activeSession();
+    switch (message.type) {
+      case 'context/query':
+        await context.query(message.queryId, message.query, (reply) => this.broadcast(reply));
+        return;
+      case 'context/attach': {
+        const result = await context.attachItem(session.id, message.itemId, message.truncate === true);
+        if (!result.ok) {
+          this.broadcast({ type: 'context/attachFailed', itemId: message.itemId, message: result.problem.message, canTruncate: result.problem.canTruncate === true });
+        }
+        return;
+      }
+      case 'attachments/remove':
+        await context.remove(session.id, message.id);
+        return;
+      case 'attachments/togglePin':
+        await context.togglePin(session.id, message.id);
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Tells the views which attachments wait for the active conversation's next message. */
+  postAttachments(conversationId?: string): void {
+    const id = conversationId ?? this.session?.id;
+    if (!this.workspaceContext || id === undefined || id !== this.session?.id) {
+      return;
+    }
+    this.broadcast({ type: 'attachments/didChange', conversationId: id, chips: this.workspaceContext.chips(id) });
   }
 
   async send(text: string): Promise<void> {
@@ -174,7 +224,10 @@ export class ChatController implements vscode.Disposable {
       });
       return;
     }
-    await this.track((session) => session.send(text));
+    await this.track((session) =>
+      // Attachments leave the prompt only with a message the session accepts.
+      session.send(text, session.generating || text.trim().length === 0 ? undefined : this.workspaceContext?.takePending(session.id)),
+    );
   }
 
   stop(): void {
@@ -324,6 +377,7 @@ export class ChatController implements vscode.Disposable {
       client: () => this.client(),
       settings: () => this.sessionSettings(),
       systemPrompt: buildSystemPrompt,
+      pinnedBlocks: () => this.workspaceContext?.pinnedBlocks(id) ?? Promise.resolve([]),
       logger: this.logger,
       retry: retryPolicyFromEnvironment(),
       idleTimeoutMs: Number(process.env.MARATHON_IDLE_TIMEOUT_MS) || undefined,
@@ -356,6 +410,7 @@ export class ChatController implements vscode.Disposable {
       await this.idle;
     }
     await store.delete(id);
+    await this.workspaceContext?.forget(id);
     if (id === this.session?.id) {
       this.session = undefined;
       const next = (await store.list())[0]?.id ?? (await store.create()).id;
@@ -415,6 +470,7 @@ export class ChatController implements vscode.Disposable {
       return;
     }
     this.broadcast({ type: 'state/bootstrap', state: await this.viewState(), focusItemId });
+    this.postAttachments();
   }
 
   private async postConversations(): Promise<void> {

@@ -27,6 +27,26 @@ export interface AttachmentSummary {
   truncated?: boolean;
 }
 
+/** An attachment waiting above the prompt, or a pinned file of the conversation. */
+export interface AttachmentChip extends AttachmentSummary {
+  id: string;
+  /** Sent with the next message; false for a pinned file that was sent already and stays pinned. */
+  pending: boolean;
+  /** Files can be pinned (re-read and re-sent after each compaction); other kinds cannot. */
+  pinnable: boolean;
+}
+
+/** One entry of the `@` picker. `id` is opaque to the webview; the host validates it again on attach. */
+export interface ContextItem {
+  id: string;
+  kind: AttachmentSummary['kind'];
+  label: string;
+  /** Secondary text: the folder of a file, the number of problems. */
+  detail?: string;
+  /** Indexes of `label` characters matching the query, for highlighting. */
+  matches?: number[];
+}
+
 export type BackendKind = 'api' | 'demo' | 'none';
 
 export interface BackendInfo {
@@ -145,6 +165,12 @@ export type ToHost =
   | { type: 'link/open'; href: string }
   | { type: 'code/copy'; code: string }
   | { type: 'code/insert'; code: string }
+  /** The `@` picker's text changed; answered by `context/results` with the same `queryId`. */
+  | { type: 'context/query'; queryId: number; query: string }
+  /** Attach a picker item to the next message; `truncate` accepts the first part of a file over the limit. */
+  | { type: 'context/attach'; itemId: string; truncate?: boolean }
+  | { type: 'attachments/remove'; id: string }
+  | { type: 'attachments/togglePin'; id: string }
   /** `path`: the target file named in the code fence (```ts src/a.ts), workspace-relative. */
   | { type: 'code/apply'; code: string; language?: string; path?: string };
 
@@ -167,6 +193,15 @@ export type ToWebview =
   | { type: 'conversations/didChange'; conversations: ConversationSummary[]; activeTitle: string }
   | { type: 'timeline/older'; conversationId: string; items: TimelineItem[]; hasOlder: boolean }
   | { type: 'search/results'; query: string; hits: SearchHit[] }
+  /**
+   * Picker results for `queryId`, streamed: each message replaces the list shown for that query, and
+   * `done` is false while the file index is still being built (`status` says how far it got).
+   */
+  | { type: 'context/results'; queryId: number; items: ContextItem[]; done: boolean; status?: string }
+  /** The attachments of the active conversation's next message, and its pinned files. */
+  | { type: 'attachments/didChange'; conversationId: string; chips: AttachmentChip[] }
+  /** An attach was refused; with `canTruncate` the webview offers to attach the first part. */
+  | { type: 'context/attachFailed'; itemId: string; message: string; canTruncate: boolean }
   | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string };
 
 export function assertNever(value: never): never {
@@ -194,6 +229,10 @@ const toHostTypes: ReadonlySet<string> = new Set<ToHost['type']>([
   'code/copy',
   'code/insert',
   'code/apply',
+  'context/query',
+  'context/attach',
+  'attachments/remove',
+  'attachments/togglePin',
 ]);
 
 /** Guards inbound messages at the host edge: the webview is not trusted to send well-formed data. */
@@ -239,6 +278,13 @@ export function isToHost(value: unknown): value is ToHost {
         (message.language === undefined || typeof message.language === 'string') &&
         (message.path === undefined || typeof message.path === 'string')
       );
+    case 'context/query':
+      return typeof message.queryId === 'number' && Number.isFinite(message.queryId) && typeof message.query === 'string' && message.query.length <= 1000;
+    case 'context/attach':
+      return typeof message.itemId === 'string' && message.itemId.length <= 4096 && (message.truncate === undefined || typeof message.truncate === 'boolean');
+    case 'attachments/remove':
+    case 'attachments/togglePin':
+      return typeof message.id === 'string';
     default:
       return true;
   }

@@ -1,8 +1,10 @@
 // The prompt box: Enter sends, Shift+Enter adds a line, Up in an empty box edits the last
 // message, Escape stops a running answer. Nothing the user typed is dropped: the draft is kept
 // in the UI state and a failed send puts its text back.
-import type { ToHost } from '../shared/protocol';
+import type { AttachmentChip, ContextItem, ToHost, ToWebview } from '../shared/protocol';
+import { ChipRow } from './chips';
 import { button, h, icon } from './dom';
+import { Picker, mentionAt } from './picker';
 
 export interface ComposerHost {
   post(message: ToHost): void;
@@ -25,6 +27,12 @@ export class Composer {
   private generating = false;
   private editingLast = false;
   private hintTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly chips: ChipRow;
+  private readonly picker: Picker;
+  private readonly attachProblem: HTMLElement;
+  /** Where the `@` being completed starts; a dismissed one does not reopen the picker. */
+  private mentionStart: number | undefined;
+  private dismissedMention: number | undefined;
 
   constructor(private readonly host: ComposerHost) {
     this.textarea = h('textarea', {
@@ -55,11 +63,34 @@ export class Composer {
       h('span', { text: 'Editing your last message — sending replaces it and asks again.' }),
       cancelEdit,
     );
+    this.chips = new ChipRow((message) => this.host.post(message));
+    this.picker = new Picker({
+      post: (message) => this.host.post(message),
+      onPick: (item) => this.pick(item),
+      onStateChange: (open, activeId) => {
+        this.textarea.setAttribute('aria-expanded', String(open));
+        if (activeId !== undefined) {
+          this.textarea.setAttribute('aria-activedescendant', activeId);
+        } else {
+          this.textarea.removeAttribute('aria-activedescendant');
+        }
+      },
+    });
+    this.textarea.setAttribute('aria-controls', 'context-picker');
+    this.textarea.setAttribute('aria-autocomplete', 'list');
+    this.textarea.setAttribute('aria-expanded', 'false');
+    this.textarea.placeholder = 'Ask Claude… (@ to attach context, Enter to send, Shift+Enter for a new line)';
+    const attachButton = button({ label: 'Attach context (@)', icon: 'mention', testid: 'attach', class: 'attach-button', title: 'Attach files, the selection, problems… (@)' });
+    attachButton.addEventListener('click', () => this.openPicker());
+    this.attachProblem = h('div', { class: 'attach-problem', testid: 'attach-problem', hidden: true, attrs: { role: 'status' } });
     this.element = h(
       'div',
       { class: 'composer' },
       this.editChip,
-      h('div', { class: 'prompt-row' }, this.textarea, this.sendButton, this.stopButton),
+      this.attachProblem,
+      this.chips.element,
+      this.picker.element,
+      h('div', { class: 'prompt-row' }, attachButton, this.textarea, this.sendButton, this.stopButton),
       this.hint,
     );
 
@@ -68,7 +99,16 @@ export class Composer {
       this.autoGrow();
       this.clearHint();
       this.host.onDraftChange(this.textarea.value);
+      this.updateMention();
     });
+    // The caret can leave the `@` word without typing (arrows, clicks).
+    this.textarea.addEventListener('keyup', (event) => {
+      if (event.key === 'ArrowLeft' || event.key === 'ArrowRight' || event.key === 'Home' || event.key === 'End') {
+        this.updateMention();
+      }
+    });
+    this.textarea.addEventListener('click', () => this.updateMention());
+    this.textarea.addEventListener('blur', () => this.picker.close());
     this.sendButton.addEventListener('click', () => this.submit());
     this.stopButton.addEventListener('click', () => this.host.post({ type: 'chat/cancel' }));
     cancelEdit.addEventListener('click', () => this.cancelEdit());
@@ -141,6 +181,12 @@ export class Composer {
     if (event.isComposing) {
       return;
     }
+    if (this.picker.handleKey(event)) {
+      if (event.key === 'Escape') {
+        this.dismissedMention = this.mentionStart;
+      }
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       this.submit();
@@ -176,6 +222,7 @@ export class Composer {
       this.showHint('Claude is still answering. Press Escape or Stop to end it first.');
       return;
     }
+    this.picker.close();
     const edit = this.editingLast;
     this.host.post(edit ? { type: 'chat/editLast', text } : { type: 'chat/send', text });
     this.editingLast = false;
@@ -183,6 +230,83 @@ export class Composer {
     this.setText('');
     this.clearHint();
     this.host.onSent();
+  }
+
+  /** Results for the `@` picker. */
+  showPickerResults(message: Extract<ToWebview, { type: 'context/results' }>): void {
+    this.picker.showResults(message);
+  }
+
+  /** The attachments waiting above the prompt. */
+  setChips(chips: AttachmentChip[]): void {
+    this.chips.set(chips);
+  }
+
+  /** An attachment was refused: say why, and offer the first part of a file over the limit. */
+  showAttachProblem(message: Extract<ToWebview, { type: 'context/attachFailed' }>): void {
+    const dismiss = button({ label: 'Dismiss', icon: 'close', class: 'attach-problem-dismiss' });
+    dismiss.addEventListener('click', () => this.clearAttachProblem());
+    const children: HTMLElement[] = [icon('warning'), h('span', { class: 'attach-problem-text', text: message.message })];
+    if (message.canTruncate) {
+      const attachPart = button({ label: 'Attach the first part, marked as truncated', text: 'Attach first part', testid: 'attach-truncated' });
+      attachPart.addEventListener('click', () => {
+        this.host.post({ type: 'context/attach', itemId: message.itemId, truncate: true });
+        this.clearAttachProblem();
+        this.focus();
+      });
+      children.push(attachPart);
+    }
+    children.push(dismiss);
+    this.attachProblem.replaceChildren(...children);
+    this.attachProblem.hidden = false;
+  }
+
+  private clearAttachProblem(): void {
+    this.attachProblem.hidden = true;
+    this.attachProblem.replaceChildren();
+  }
+
+  /** Opens the picker from the Attach button: types an `@` at the caret. */
+  private openPicker(): void {
+    const { selectionStart, value } = this.textarea;
+    const before = value.slice(0, selectionStart);
+    const insert = before === '' || /\s$/.test(before) ? '@' : ' @';
+    this.textarea.setRangeText(insert, selectionStart, this.textarea.selectionEnd, 'end');
+    this.host.onDraftChange(this.textarea.value);
+    this.focus();
+    this.updateMention();
+  }
+
+  /** Opens, updates or closes the picker from the `@` word at the caret. */
+  private updateMention(): void {
+    const { value, selectionStart, selectionEnd } = this.textarea;
+    const mention = selectionStart === selectionEnd ? mentionAt(value, selectionStart) : undefined;
+    if (!mention || mention.start === this.dismissedMention) {
+      this.mentionStart = undefined;
+      if (!mention) {
+        this.dismissedMention = undefined;
+      }
+      this.picker.close();
+      return;
+    }
+    this.mentionStart = mention.start;
+    this.picker.search(mention.query);
+  }
+
+  /** Removes the `@query` text and asks the host to attach the item; its chip appears when attached. */
+  private pick(item: ContextItem): void {
+    const start = this.mentionStart;
+    if (start !== undefined) {
+      const end = this.textarea.selectionStart;
+      this.textarea.setRangeText('', start, end, 'end');
+      this.autoGrow();
+      this.host.onDraftChange(this.textarea.value);
+    }
+    this.mentionStart = undefined;
+    this.picker.close();
+    this.clearAttachProblem();
+    this.host.post({ type: 'context/attach', itemId: item.id });
+    this.focus();
   }
 
   private cancelEdit(): void {

@@ -194,6 +194,18 @@ function handle(message: ToWebview): void {
     case 'search/results':
       header.showSearchResults(message.query, message.hits);
       break;
+    case 'context/results':
+      composer.showPickerResults(message);
+      break;
+    case 'attachments/didChange':
+      if (message.conversationId === snapshot?.activeId) {
+        composer.setChips(message.chips);
+      }
+      break;
+    case 'context/attachFailed':
+      composer.showAttachProblem(message);
+      announce(message.message);
+      break;
     default:
       assertNever(message);
   }
