@@ -240,7 +240,7 @@ export interface GitChanges {
 export function gitChangesAttachment(changes: readonly GitChanges[]): BuiltAttachment {
   const body = changes
     .map((change) =>
-      delimit('repository', { root: change.root, truncated: change.truncated ? 'diff cut' : undefined }, `${change.status.trim() || 'No changes.'}\n\n${change.diff}`),
+      delimit('repository', { root: change.root, truncated: change.truncated ? 'diff cut' : undefined }, `${change.status.trim() === '' ? 'No changes.' : change.status.trimEnd()}\n\n${change.diff}`),
     )
     .join('\n');
   const files = changes.reduce((sum, change) => sum + change.status.split('\n').filter((line) => line.trim() !== '').length, 0);
