@@ -1,6 +1,6 @@
 // `npm test`: typecheck, lint, unit tests, integration tests inside the real extension host (code-server)
 // and browser end-to-end tests, then one summary line `N passed, N failed`.
-// `--only <stage>` runs one stage (unit, integration, e2e) after the build.
+// `--only <stage>` runs one stage (unit, stress, integration, e2e) after the build.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,6 +49,16 @@ async function unit() {
   const failing = Number(/(\d+) failing/.exec(output)?.[1] ?? 0);
   // A crash before mocha reports counts as one failure, never as a pass.
   record('unit', passing, failing || (code === 0 ? 0 : 1), (Date.now() - started) / 1000);
+}
+
+/** Crashes (100 seeded SIGKILLs of a process writing conversations) and hostile input in the real webview. */
+async function stress() {
+  const started = Date.now();
+  console.log('\n=== stress (crashes, hostile webview input) ===');
+  const { code, output } = await exec('npx', ['mocha', '--no-config', '--ui', 'tdd', '--timeout', '300000', '--reporter', 'spec', '--exit', 'out/test/stress/**/*.test.js']);
+  const passing = Number(/(\d+) passing/.exec(output)?.[1] ?? 0);
+  const failing = Number(/(\d+) failing/.exec(output)?.[1] ?? 0);
+  record('stress', passing, failing || (code === 0 ? 0 : 1), (Date.now() - started) / 1000);
 }
 
 function launchBrowser() {
@@ -126,6 +136,9 @@ async function main() {
   }
   if (buildOk && (!only || only === 'unit')) {
     await unit();
+  }
+  if (buildOk && (!only || only === 'stress')) {
+    await stress();
   }
   if (buildOk && (!only || only === 'integration' || only === 'e2e')) {
     ensureSetup();

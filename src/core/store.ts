@@ -132,7 +132,7 @@ function isIndexEntry(value: unknown): value is ConversationIndexEntry {
 }
 
 type IndexFileState =
-  | { kind: 'ok'; entries: ConversationIndexEntry[] }
+  | { kind: 'ok'; entries: ConversationIndexEntry[]; writtenAt: number }
   | { kind: 'missing'; entries: [] }
   | { kind: 'corrupt'; reason: string; entries: [] };
 
@@ -636,10 +636,12 @@ export class JsonlConversationStore implements ConversationStore {
         this.logger.warn('Conversation index is missing; rebuilding it from the conversation files');
         rewrite = true;
       }
+      const scanned = new Set<string>();
       for (const id of files) {
         if (this.entries.has(id) || this.deleted.has(id)) {
           continue;
         }
+        scanned.add(id);
         const entry = await this.scanFile(id);
         if (entry === undefined || this.entries.has(id)) {
           continue;
@@ -651,6 +653,9 @@ export class JsonlConversationStore implements ConversationStore {
         }
         rewrite = true;
       }
+      if (!this.loaded && disk.kind === 'ok' && (await this.rescanFilesWrittenSince(disk.writtenAt, files, scanned))) {
+        rewrite = true;
+      }
       if (rewrite) {
         try {
           await this.writeIndex();
@@ -660,6 +665,43 @@ export class JsonlConversationStore implements ConversationStore {
         }
       }
     });
+  }
+
+  /**
+   * The index is written a moment after the appends it describes, so a crash in between leaves it
+   * behind the files (message counts, titles). On first load, the files changed since the index was
+   * written are scanned again; after a clean shutdown that is none of them (or the last one, when the
+   * append and the index write share a clock tick).
+   */
+  private async rescanFilesWrittenSince(writtenAt: number, files: Set<string>, skip: Set<string>): Promise<boolean> {
+    let changed = false;
+    for (const id of files) {
+      if (skip.has(id) || this.deleted.has(id)) {
+        continue;
+      }
+      let mtimeMs: number;
+      try {
+        ({ mtimeMs } = await fs.stat(this.fileOf(id)));
+      } catch (error) {
+        if (isErrnoException(error, 'ENOENT')) {
+          continue;
+        }
+        throw error;
+      }
+      // File times are coarse: the same tick as the index write counts as after it.
+      if (mtimeMs < writtenAt) {
+        continue;
+      }
+      const entry = await this.scanFile(id);
+      const known = this.entries.get(id);
+      if (entry === undefined || (known !== undefined && known.messageCount === entry.messageCount && known.title === entry.title && known.updatedAt >= entry.updatedAt)) {
+        continue;
+      }
+      this.entries.set(id, { ...entry, createdAt: known?.createdAt ?? entry.createdAt });
+      this.logger.info(`Conversation ${id} changed after the index was last written; updated its entry from the file`);
+      changed = true;
+    }
+    return changed;
   }
 
   /**
@@ -722,7 +764,10 @@ export class JsonlConversationStore implements ConversationStore {
 
   private async readIndexFile(): Promise<IndexFileState> {
     let text: string;
+    let writtenAt: number;
     try {
+      // Stat first: if the index is replaced in between, the older time only causes extra rescans.
+      writtenAt = (await fs.stat(path.join(this.folder, INDEX_FILE))).mtimeMs;
       text = await fs.readFile(path.join(this.folder, INDEX_FILE), 'utf8');
     } catch (error) {
       if (isErrnoException(error, 'ENOENT')) {
@@ -745,7 +790,7 @@ export class JsonlConversationStore implements ConversationStore {
       // Their files are still there; reconciliation re-adds them from the files.
       this.logger.warn(`Conversation index: ignored ${conversations.length - entries.length} malformed entries`);
     }
-    return { kind: 'ok', entries };
+    return { kind: 'ok', entries, writtenAt };
   }
 
   private async listConversationFiles(): Promise<Set<string>> {
