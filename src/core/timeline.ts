@@ -28,6 +28,8 @@ export function timelineItem(record: ConversationRecord): TimelineItem[] {
           tokensAfter: record.tokensAfter,
           costUsd: record.costUsd,
           paused: record.paused,
+          putBack: record.putBack !== undefined && record.putBack.length > 0 ? record.putBack : undefined,
+          pinnedCount: record.pinned !== undefined && record.pinned.length > 0 ? record.pinned.length : undefined,
         },
       ];
     case 'error':

@@ -7,6 +7,7 @@ import { HistoryPanel } from './history';
 export interface HeaderHost {
   post(message: ToHost): void;
   onHistoryChange(open: boolean, search: string): void;
+  openHit(hit: SearchHit): void;
 }
 
 const MAX_TITLE_LENGTH = 200;
@@ -51,11 +52,16 @@ export class Header {
       title: 'Compact now: summarize the conversation so far',
     });
     const exportButton = button({ label: 'Export conversation as Markdown', icon: 'export', testid: 'export' });
+    // In an editor tab the chat is already where this button would take it.
+    const inEditor = document.body.dataset.surface === 'editor';
+    const openInEditorButton = button({ label: 'Open the chat in an editor tab', icon: 'link-external', testid: 'open-in-editor', title: 'Open in editor' });
+    openInEditorButton.hidden = inEditor;
 
     this.history = new HistoryPanel({
       post: (message) => this.host.post(message),
       onSearchChange: (query) => this.host.onHistoryChange(this.isHistoryOpen(), query),
       close: () => this.setHistoryOpen(false, true),
+      openHit: (hit) => this.host.openHit(hit),
     });
 
     this.element = h(
@@ -66,7 +72,7 @@ export class Header {
         { class: 'header-row' },
         h('div', { class: 'title-wrap' }, this.titleButton, this.titleInput),
         this.demoBadge,
-        h('div', { class: 'header-actions' }, newButton, this.historyToggle, compactButton, exportButton),
+        h('div', { class: 'header-actions' }, newButton, this.historyToggle, compactButton, exportButton, openInEditorButton),
       ),
       this.history.element,
     );
@@ -93,6 +99,7 @@ export class Header {
     this.historyToggle.addEventListener('click', () => this.setHistoryOpen(!this.isHistoryOpen(), false));
     compactButton.addEventListener('click', () => this.host.post({ type: 'conversation/compact' }));
     exportButton.addEventListener('click', () => this.host.post({ type: 'conversation/export' }));
+    openInEditorButton.addEventListener('click', () => this.host.post({ type: 'command/run', command: 'openInEditor' }));
   }
 
   setTitle(conversationId: string, title: string): void {

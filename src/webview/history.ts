@@ -9,6 +9,8 @@ export interface HistoryHost {
   onSearchChange(query: string): void;
   /** The panel should close (Escape, or a conversation was chosen). */
   close(): void;
+  /** Show a search hit: its conversation, scrolled to the message. */
+  openHit(hit: SearchHit): void;
 }
 
 const SEARCH_DEBOUNCE_MS = 250;
@@ -174,7 +176,12 @@ export class HistoryPanel {
         }),
       );
     }
-    open.addEventListener('click', () => this.switchTo(hit.conversationId));
+    open.dataset.testid = 'search-hit';
+    open.setAttribute('aria-label', `${hit.conversationTitle || 'Untitled'}: ${hit.snippet}${hit.compacted ? ' (summarized)' : ''}`);
+    open.addEventListener('click', () => {
+      this.host.openHit(hit);
+      this.host.close();
+    });
     return h('li', { class: 'history-row' }, open);
   }
 

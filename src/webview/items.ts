@@ -29,11 +29,25 @@ export interface Entry {
   /** Rendered markdown (answer text or compaction summary), so re-showing never re-parses. */
   html: string | null;
   stream: StreamState | null;
+  /** A compaction marker's inspector is open; kept while the item is windowed out. */
+  expanded: boolean;
 }
 
 export function newEntry(item: TimelineItem): Entry {
-  return { item, el: null, height: null, html: null, stream: null };
+  return { item, el: null, height: null, html: null, stream: null, expanded: false };
 }
+
+/** What an item needs to know about its neighbours (the compaction inspector lists what it covered). */
+export interface ItemContext {
+  find(id: string): TimelineItem | undefined;
+  /** Loaded items between the previous successful compaction (or the start) and this one, oldest first. */
+  segmentBefore(id: string): { items: TimelineItem[]; complete: boolean };
+}
+
+const noContext: ItemContext = {
+  find: () => undefined,
+  segmentBefore: () => ({ items: [], complete: false }),
+};
 
 export function newStream(): StreamState {
   return { splitter: new BlockSplitter(), finishedHtml: [], dirty: false, finishedEl: null, openEl: null };
@@ -66,6 +80,16 @@ function head(iconName: string, who: string, at: number): HTMLElement {
   return h('div', { class: 'msg-head' }, icon(iconName), h('span', { class: 'msg-who', text: who }), timeElement(at));
 }
 
+/** Copy and Use in prompt, on every message; shown on hover and keyboard focus. */
+function messageTools(who: string): HTMLElement {
+  return h(
+    'span',
+    { class: 'msg-tools' },
+    button({ label: `Copy ${who} message`, icon: 'copy', action: 'msg-copy', testid: 'msg-copy', title: 'Copy message' }),
+    button({ label: `Quote ${who} message in the prompt`, icon: 'quote', action: 'msg-quote', testid: 'msg-quote', title: 'Use in prompt' }),
+  );
+}
+
 function baseElement(tag: 'article' | 'section', kind: string, testid: string, item: TimelineItem): HTMLElement {
   const element = h(tag, { class: `entry ${kind}`, testid });
   element.dataset.id = item.id;
@@ -75,7 +99,21 @@ function baseElement(tag: 'article' | 'section', kind: string, testid: string, i
 function createUser(item: UserItem): HTMLElement {
   const element = baseElement('article', 'msg msg-user', 'msg-user', item);
   element.setAttribute('aria-label', 'You said');
-  element.append(head('account', 'You', item.at), h('div', { class: 'user-text', text: item.text }));
+  const headEl = head('account', 'You', item.at);
+  headEl.append(messageTools('your'));
+  element.append(headEl);
+  if (item.attachments !== undefined && item.attachments.length > 0) {
+    element.append(
+      h(
+        'ul',
+        { class: 'msg-attachments', attrs: { 'aria-label': 'Attached' } },
+        ...item.attachments.map((attachment) =>
+          h('li', { class: 'msg-attachment', title: attachment.label }, icon(attachment.pinned === true ? 'pinned' : 'file'), h('span', { text: attachment.label })),
+        ),
+      ),
+    );
+  }
+  element.append(h('div', { class: 'user-text', text: item.text }));
   return element;
 }
 
@@ -118,7 +156,7 @@ function createAssistant(entry: Entry, item: AssistantItem): HTMLElement {
   element.setAttribute('aria-label', 'Claude answered');
   const headEl = head('sparkle', 'Claude', item.at);
   const status = h('span', { class: 'msg-status', hidden: true });
-  headEl.append(status);
+  headEl.append(status, messageTools("Claude's"));
   const body = h('div', { class: 'md' });
   const stream = entry.stream;
   if (stream !== null) {
@@ -142,53 +180,82 @@ function createAssistant(entry: Entry, item: AssistantItem): HTMLElement {
   return element;
 }
 
-function compactionLine(item: CompactionItem): string {
-  const parts = [item.compactionKind === 'onDemand' ? 'on demand' : 'automatic'];
+const kindLabels: Record<CompactionItem['compactionKind'], string> = {
+  threshold: 'automatic',
+  onDemand: 'on demand',
+  trim: 'fallback trim',
+};
+
+function compactionTitle(item: CompactionItem): string {
+  if (item.failed) {
+    return 'Compaction failed — conversation continues uncompacted';
+  }
+  return item.compactionKind === 'trim' ? 'Oldest messages trimmed' : 'Context compacted';
+}
+
+export function compactionLine(item: CompactionItem): string {
+  const parts = [kindLabels[item.compactionKind]];
+  if (item.compactionKind === 'trim') {
+    parts.push(item.coveredMessages === 1 ? '1 message no longer sent' : `${item.coveredMessages} messages no longer sent`);
+  }
   if (item.tokensBefore !== undefined && item.tokensAfter !== undefined) {
     parts.push(`${formatTokens(item.tokensBefore)} → ${formatTokens(item.tokensAfter)} tokens`);
   }
-  if (item.costUsd !== undefined) {
+  if (item.costUsd !== undefined && item.compactionKind !== 'trim') {
     parts.push(formatCost(item.costUsd));
   }
   parts.push(formatTime(item.at));
   return parts.join(' · ');
 }
 
-function createCompaction(entry: Entry, item: CompactionItem): HTMLElement {
-  const element = baseElement('section', `compaction${item.failed ? ' compaction-failed' : ''}`, 'msg-compaction', item);
-  const title = item.failed ? 'Compaction failed — conversation continues uncompacted' : 'Context compacted';
+function compactionIcon(item: CompactionItem): string {
+  if (item.failed) {
+    return 'warning';
+  }
+  return item.compactionKind === 'trim' ? 'clear-all' : 'fold';
+}
+
+function createCompaction(entry: Entry, item: CompactionItem, context: ItemContext): HTMLElement {
+  const variant = item.failed ? ' compaction-failed' : item.compactionKind === 'trim' ? ' compaction-trim' : '';
+  const element = baseElement('section', `compaction${variant}`, 'msg-compaction', item);
+  element.dataset.kind = item.failed ? 'failed' : item.compactionKind;
+  const title = compactionTitle(item);
   element.setAttribute('aria-label', title);
   const label = h(
     'span',
     { class: 'compaction-label' },
-    icon(item.summary === null ? (item.failed ? 'warning' : 'fold') : 'chevron-right', 'compaction-chevron'),
+    icon('chevron-right', 'compaction-chevron'),
+    icon(compactionIcon(item), 'compaction-icon'),
     h('strong', { text: title }),
     h('span', { class: 'compaction-meta', text: compactionLine(item) }),
   );
-  if (item.summary === null) {
-    element.append(h('div', { class: 'compaction-line' }, h('span', { class: 'rule' }), label, h('span', { class: 'rule' })));
-  } else {
-    const details = h('details', { class: 'compaction-details' });
-    const summary = h('summary', { class: 'compaction-line' }, h('span', { class: 'rule' }), label, h('span', { class: 'rule' }));
-    summary.title = 'Show the summary the model now sees instead of the earlier messages';
-    entry.html ??= renderMarkdownHtml(item.summary);
-    const covered =
-      item.coveredMessages === 1 ? 'Summary of 1 earlier message' : `Summary of ${item.coveredMessages} earlier messages`;
-    const inspector = h(
-      'div',
-      { class: 'inspector' },
-      h('p', { class: 'inspector-note', text: `${covered}. From here on the model sees this summary instead of them.` }),
-      h('div', { class: 'md summary-text' }),
-      h(
-        'div',
-        { class: 'inspector-actions' },
-        button({ label: 'Insert the summary into the prompt box', text: 'Use in prompt', icon: 'insert', action: 'use-summary' }),
-      ),
-    );
-    inspector.querySelector('.summary-text')?.append(fromCachedHtml(entry.html));
-    details.append(summary, inspector);
-    element.append(details);
+  const details = h('details', { class: 'compaction-details' });
+  const summary = h('summary', { class: 'compaction-line', testid: 'compaction-toggle' }, h('span', { class: 'rule' }), label, h('span', { class: 'rule' }));
+  summary.title = item.failed
+    ? 'What happened, and what to do'
+    : item.compactionKind === 'trim'
+      ? 'What was trimmed'
+      : 'Inspect the compaction: the summary the model now sees, what it covered, and what was put back';
+  details.append(summary);
+  let built = false;
+  const build = () => {
+    if (!built) {
+      built = true;
+      details.append(buildInspector(entry, item, context));
+    }
+  };
+  if (entry.expanded) {
+    details.open = true;
+    build();
   }
+  // Built on first open: the inspector lists neighbours, which may have loaded since the marker was drawn.
+  details.addEventListener('toggle', () => {
+    entry.expanded = details.open;
+    if (details.open) {
+      build();
+    }
+  });
+  element.append(details);
   if (item.paused === true) {
     element.append(
       h(
@@ -200,6 +267,138 @@ function createCompaction(entry: Entry, item: CompactionItem): HTMLElement {
     );
   }
   return element;
+}
+
+function inspectorSection(title: string, ...children: Node[]): HTMLElement {
+  return h('section', { class: 'inspector-section' }, h('h4', { class: 'inspector-heading', text: title }), ...children);
+}
+
+function useInPrompt(label: string, action: string, data: Record<string, string>): HTMLButtonElement {
+  const control = button({ label, icon: 'insert', action, title: 'Use in prompt', class: 'inspector-use' });
+  for (const [key, value] of Object.entries(data)) {
+    control.dataset[key] = value;
+  }
+  return control;
+}
+
+function oneLine(text: string, max = 140): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Labels of the files attached in `items` (pinned only, when asked), first occurrence order. */
+function attachedLabels(items: readonly TimelineItem[], pinnedOnly: boolean): string[] {
+  const labels = new Set<string>();
+  for (const item of items) {
+    if (item.kind === 'user') {
+      for (const attachment of item.attachments ?? []) {
+        if ((!pinnedOnly || attachment.pinned === true) && attachment.kind !== 'problems' && attachment.kind !== 'terminal') {
+          labels.add(attachment.label);
+        }
+      }
+    }
+  }
+  return Array.from(labels);
+}
+
+function fileList(labels: readonly string[], testid: string): HTMLElement {
+  return h(
+    'ul',
+    { class: 'inspector-list', testid },
+    ...labels.map((label) =>
+      h('li', { class: 'inspector-row' }, icon('file'), h('span', { class: 'inspector-text', text: label, title: label }), useInPrompt(`Use ${label} in the prompt`, 'quote-file', { label })),
+    ),
+  );
+}
+
+function buildInspector(entry: Entry, item: CompactionItem, context: ItemContext): HTMLElement {
+  const inspector = h('div', { class: 'inspector', testid: 'compaction-inspector' });
+  if (item.failed) {
+    inspector.append(
+      h('p', {
+        class: 'inspector-note',
+        text: 'The server could not summarize the conversation, so nothing was replaced: the model still sees every message. Compaction is tried again at the next trigger, or now with Compact now.',
+      }),
+      h('div', { class: 'inspector-actions' }, button({ label: 'Compact the conversation now', text: 'Compact now', icon: 'fold', action: 'compact-now' })),
+    );
+    return inspector;
+  }
+  if (item.compactionKind === 'trim') {
+    inspector.append(
+      h('p', {
+        class: 'inspector-note',
+        text: `Compaction was not available, so the ${item.coveredMessages === 1 ? 'oldest message is' : `${item.coveredMessages} oldest messages are`} no longer sent to the model. Nothing was summarized: they stay here, in search and in exports, and you can quote any of them back into the prompt.`,
+      }),
+    );
+    return inspector;
+  }
+  const covered = item.coveredMessages === 1 ? 'Summary of 1 earlier message' : `Summary of ${item.coveredMessages} earlier messages`;
+  const how = item.compactionKind === 'onDemand' ? 'compacted on demand' : 'compacted automatically at the trigger';
+  inspector.append(h('p', { class: 'inspector-note', text: `${covered}, ${how}. From here on the model sees this summary instead of them.` }));
+
+  const summaryText = h('div', { class: 'md summary-text', testid: 'compaction-summary' });
+  entry.html ??= renderMarkdownHtml(item.summary ?? '');
+  summaryText.append(fromCachedHtml(entry.html));
+  inspector.append(
+    inspectorSection(
+      'Summary',
+      summaryText,
+      h(
+        'div',
+        { class: 'inspector-actions' },
+        button({ label: 'Insert the summary into the prompt box', text: 'Use in prompt', icon: 'insert', action: 'use-summary' }),
+      ),
+    ),
+  );
+
+  const putBack = item.putBack ?? [];
+  const segment = context.segmentBefore(item.id);
+  const pinned = attachedLabels(segment.items, true);
+  const rows: HTMLElement[] = [];
+  for (const id of putBack) {
+    const kept = context.find(id);
+    if (kept?.kind === 'user' || kept?.kind === 'assistant') {
+      const who = kept.kind === 'user' ? 'You' : 'Claude';
+      rows.push(
+        h(
+          'li',
+          { class: 'inspector-row' },
+          icon(kept.kind === 'user' ? 'account' : 'sparkle'),
+          h('span', { class: 'inspector-text', text: `${who}: ${oneLine(kept.text)}`, title: kept.text.slice(0, 2000) }),
+          useInPrompt(`Quote this ${kept.kind === 'user' ? 'request' : 'answer'} in the prompt`, 'quote-item', { itemId: id }),
+        ),
+      );
+    }
+  }
+  const putBackParts: Node[] = [];
+  if (putBack.length === 0 && (item.pinnedCount ?? 0) === 0) {
+    putBackParts.push(h('p', { class: 'inspector-empty', text: 'Nothing: the summary alone carries the conversation on.' }));
+  } else {
+    if (putBack.length > 0) {
+      const what = putBack.length === 1 ? 'The current request was' : `The current request and ${putBack.length - 1} recent message${putBack.length === 2 ? '' : 's'} were`;
+      putBackParts.push(h('p', { class: 'inspector-empty', text: `${what} sent again word for word after the summary.` }));
+      if (rows.length > 0) {
+        putBackParts.push(h('ul', { class: 'inspector-list', testid: 'compaction-put-back' }, ...rows));
+      }
+    }
+    if ((item.pinnedCount ?? 0) > 0) {
+      const count = item.pinnedCount ?? 0;
+      putBackParts.push(h('p', { class: 'inspector-empty', text: `${count} pinned file${count === 1 ? ' was' : 's were'} re-read and sent fresh.` }));
+      if (pinned.length > 0) {
+        putBackParts.push(fileList(pinned, 'compaction-pinned'));
+      }
+    }
+  }
+  inspector.append(inspectorSection('Put back verbatim', ...putBackParts));
+
+  const files = attachedLabels(segment.items, false);
+  const fileParts: Node[] =
+    files.length > 0 ? [fileList(files, 'compaction-files')] : [h('p', { class: 'inspector-empty', text: 'No files were attached in the summarized messages.' })];
+  if (!segment.complete) {
+    fileParts.push(h('p', { class: 'inspector-empty', text: 'Earlier messages are not loaded yet; scroll up to include their files.' }));
+  }
+  inspector.append(inspectorSection('Files in the summarized messages', ...fileParts));
+  return inspector;
 }
 
 /** The buttons an error offers, by kind; Show Log is always there. */
@@ -246,7 +445,7 @@ function createError(item: ErrorItem): HTMLElement {
   return element;
 }
 
-export function createItemElement(entry: Entry): HTMLElement {
+export function createItemElement(entry: Entry, context: ItemContext = noContext): HTMLElement {
   const item = entry.item;
   switch (item.kind) {
     case 'user':
@@ -254,7 +453,7 @@ export function createItemElement(entry: Entry): HTMLElement {
     case 'assistant':
       return createAssistant(entry, item);
     case 'compaction':
-      return createCompaction(entry, item);
+      return createCompaction(entry, item, context);
     case 'error':
       return createError(item);
   }
@@ -271,7 +470,7 @@ export function estimateHeight(item: TimelineItem, width: number): number {
     case 'assistant':
       return 52 + 20 * lines(item.text);
     case 'compaction':
-      return item.paused === true ? 84 : 44;
+      return item.paused === true ? 84 : 48;
     case 'error':
       return 96;
   }

@@ -30,6 +30,13 @@ function announce(text: string): void {
 const header = new Header({
   post,
   onHistoryChange: (open, search) => updateUiState({ historyOpen: open, search }),
+  openHit: (hit) => {
+    if (hit.conversationId === snapshot?.activeId) {
+      timeline.focusItem(hit.itemId);
+    } else {
+      post({ type: 'conversation/switch', id: hit.conversationId, focusItemId: hit.itemId });
+    }
+  },
 });
 const notices = new Notices();
 const meter = new MeterView(post);
@@ -78,6 +85,9 @@ function onBootstrap(message: Extract<ToWebview, { type: 'state/bootstrap' }>): 
   const sameConversation = ui.activeId === state.active.id;
   applySnapshot(snapshotOf(state));
   timeline.reset(state.active.id, state.active.items, state.active.hasOlder, sameConversation ? ui.scroll : undefined);
+  if (message.focusItemId !== undefined) {
+    timeline.focusItem(message.focusItemId);
+  }
   composer.resetMode();
   if (!bootstrapped) {
     // First bootstrap after a reload: put back what the user had typed and was searching.
@@ -239,5 +249,23 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 window.addEventListener('pagehide', () => flushUiState());
+// When VS Code focuses the view (its Focus command, or its tab), start in the prompt box; a click
+// inside the page focuses what was clicked instead.
+let pointerFocus = false;
+window.addEventListener(
+  'pointerdown',
+  () => {
+    pointerFocus = true;
+    setTimeout(() => {
+      pointerFocus = false;
+    }, 0);
+  },
+  true,
+);
+window.addEventListener('focus', () => {
+  if (!pointerFocus && (document.activeElement === null || document.activeElement === document.body)) {
+    composer.focus();
+  }
+});
 
 post({ type: 'webview/ready' });

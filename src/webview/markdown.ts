@@ -76,6 +76,23 @@ md.core.ruler.push('marathon_align', (state) => {
   return true;
 });
 
+// A fence may name its file after the language (```ts src/a.ts): Apply targets it. The path rides
+// on the code element's title (an attribute the sanitizer keeps) until decorate() moves it.
+const FENCE_PATH = /^[\w@.\-/\\]*[./\\][\w@.\-/\\]*$/;
+md.core.ruler.push('marathon_fence_path', (state) => {
+  for (const token of state.tokens) {
+    if (token.type !== 'fence') {
+      continue;
+    }
+    const words = token.info.trim().split(/\s+/);
+    const candidate = words[1]?.replace(/^(?:file|path)=/, '').replace(/^["']|["']$/g, '');
+    if (candidate !== undefined && candidate.length <= 300 && FENCE_PATH.test(candidate) && !candidate.includes('..')) {
+      token.attrSet('title', candidate);
+    }
+  }
+  return true;
+});
+
 // No remote images: an image becomes a link the user can choose to open outside the webview.
 md.renderer.rules.image = (tokens, index, options, env, self) => {
   const token = tokens[index];
@@ -133,10 +150,12 @@ function decorate(fragment: DocumentFragment): void {
     }
     code.classList.add('hljs');
     const language = languageOf(code);
+    const path = code.getAttribute('title') ?? undefined;
+    code.removeAttribute('title');
     const toolbar = h(
       'div',
       { class: 'code-toolbar' },
-      h('span', { class: 'code-lang', text: language ?? 'text' }),
+      h('span', { class: 'code-lang', text: path === undefined ? (language ?? 'text') : `${language ?? 'text'} · ${path}`, title: path }),
       button({ label: 'Copy code', icon: 'copy', action: 'code-copy', testid: 'code-copy', title: 'Copy' }),
       button({
         label: 'Insert code at cursor',
@@ -155,6 +174,9 @@ function decorate(fragment: DocumentFragment): void {
       }),
     );
     const wrapper = h('div', { class: 'code-block' });
+    if (path !== undefined) {
+      wrapper.dataset.path = path;
+    }
     pre.replaceWith(wrapper);
     wrapper.append(toolbar, pre);
   }

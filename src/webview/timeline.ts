@@ -15,6 +15,7 @@ import {
   renderAssistantChrome,
   type AssistantItem,
   type Entry,
+  type ItemContext,
 } from './items';
 import { fragmentHtml, renderMarkdown } from './markdown';
 import type { ScrollMemory } from './vscode';
@@ -24,6 +25,8 @@ const MAX_RENDERED = 200;
 /** How far beyond the viewport (in viewport heights) items stay rendered. */
 const OVERSCAN = 1.5;
 const LOAD_OLDER_TIMEOUT_MS = 15_000;
+/** How long a focused item (a search hit) stays highlighted. */
+const FLASH_MS = 2500;
 
 export interface TimelineHost {
   post(message: ToHost): void;
@@ -66,6 +69,12 @@ export class Timeline {
   private framePending = false;
   private windowDirty = false;
   private wasEmpty: boolean | undefined;
+  /** An item to show once older pages bring it in (a search hit further back than the tail). */
+  private pendingFocus: string | undefined;
+  private readonly itemContext: ItemContext = {
+    find: (id) => this.byId.get(id)?.item,
+    segmentBefore: (id) => this.segmentBefore(id),
+  };
 
   constructor(private readonly host: TimelineHost) {
     this.loadingEl = h('div', { class: 'timeline-loading', text: 'Loading earlier messages…', hidden: true });
@@ -117,6 +126,7 @@ export class Timeline {
     this.list.replaceChildren();
     this.byId.clear();
     this.streams.clear();
+    this.pendingFocus = undefined;
     this.conversationId = conversationId;
     this.hasOlder = hasOlder;
     this.setLoadingOlder(false);
@@ -153,6 +163,7 @@ export class Timeline {
     const fresh = items.filter((item) => !this.byId.has(item.id)).map((item) => this.createEntry(item));
     if (fresh.length === 0) {
       this.restoreAnchor(anchor);
+      this.continueFocus();
       return;
     }
     this.entries = [...fresh, ...this.entries];
@@ -163,6 +174,47 @@ export class Timeline {
     this.recomputeSegments();
     this.afterStructureChange();
     this.schedule(true);
+    this.continueFocus();
+  }
+
+  /**
+   * Scrolls to an item and highlights it (a search hit). An item older than what is loaded is
+   * fetched page by page, as if the user scrolled up, so the host never sends the whole history.
+   */
+  focusItem(id: string): void {
+    const index = this.indexOf(id);
+    if (index < 0) {
+      if (this.hasOlder) {
+        this.pendingFocus = id;
+        this.requestOlder();
+      } else {
+        this.pendingFocus = undefined;
+        this.host.announce('That message is no longer shown in this conversation: it was replaced by an edit.');
+      }
+      return;
+    }
+    this.pendingFocus = undefined;
+    this.stick = false;
+    const viewport = this.viewportHeight();
+    const [from, to] = this.rangeAround(index, viewport * OVERSCAN, viewport * (1 + OVERSCAN));
+    this.reconcile(from, to, false);
+    const element = this.entries[index]?.el;
+    if (element) {
+      this.element.scrollTop = Math.max(0, element.offsetTop - viewport / 4);
+      element.classList.add('flash');
+      setTimeout(() => element.classList.remove('flash'), FLASH_MS);
+      element.tabIndex = -1;
+      element.focus({ preventScroll: true });
+    }
+    this.afterStructureChange();
+    this.schedule(true);
+    this.host.onScrollMemory(this.scrollMemory());
+  }
+
+  private continueFocus(): void {
+    if (this.pendingFocus !== undefined) {
+      this.focusItem(this.pendingFocus);
+    }
   }
 
   // ---------------------------------------------------------------- single items
@@ -393,7 +445,7 @@ export class Timeline {
   }
 
   private mount(entry: Entry, index: number): HTMLElement {
-    const element = createItemElement(entry);
+    const element = createItemElement(entry, this.itemContext);
     entry.el = element;
     this.applyFlags(entry, index);
     return element;
@@ -444,6 +496,20 @@ export class Timeline {
       this.wasEmpty = empty;
       this.host.onEmptyChange(empty);
     }
+  }
+
+  /** The loaded items a compaction summarized: back to the previous summary, or the start. */
+  private segmentBefore(id: string): { items: TimelineItem[]; complete: boolean } {
+    const index = this.indexOf(id);
+    const items: TimelineItem[] = [];
+    for (let i = index - 1; i >= 0; i--) {
+      const item = this.entries[i]?.item;
+      if (item === undefined || (item.kind === 'compaction' && !item.failed && item.compactionKind !== 'trim')) {
+        return { items: items.reverse(), complete: true };
+      }
+      items.push(item);
+    }
+    return { items: items.reverse(), complete: !this.hasOlder };
   }
 
   private indexOf(id: string): number {
@@ -680,6 +746,14 @@ export class Timeline {
     if (first === undefined || this.element.scrollTop > this.viewportHeight()) {
       return;
     }
+    this.requestOlder();
+  }
+
+  private requestOlder(): void {
+    const first = this.entries[0];
+    if (this.loadingOlder || first === undefined) {
+      return;
+    }
     this.setLoadingOlder(true);
     this.host.post({ type: 'timeline/loadOlder', conversationId: this.conversationId, beforeId: first.item.id });
   }
@@ -733,14 +807,50 @@ export class Timeline {
         this.host.post({ type: 'command/run', command: 'showLog' });
         break;
       case 'use-summary': {
-        const id = control.closest<HTMLElement>('[data-id]')?.dataset.id;
-        const item = id === undefined ? undefined : this.byId.get(id)?.item;
+        const item = this.itemOf(control);
         if (item?.kind === 'compaction' && item.summary !== null) {
           this.host.insertIntoPrompt(item.summary);
         }
         break;
       }
+      case 'compact-now':
+        this.host.post({ type: 'conversation/compact' });
+        break;
+      case 'msg-copy': {
+        const item = this.itemOf(control);
+        if (item?.kind === 'user' || item?.kind === 'assistant') {
+          this.host.post({ type: 'code/copy', code: item.text });
+          flashIcon(control, 'check');
+          this.host.announce('Message copied');
+        }
+        break;
+      }
+      case 'msg-quote': {
+        const item = this.itemOf(control);
+        if (item?.kind === 'user' || item?.kind === 'assistant') {
+          this.host.insertIntoPrompt(quote(item.text));
+        }
+        break;
+      }
+      case 'quote-item': {
+        const item = control.dataset.itemId === undefined ? undefined : this.byId.get(control.dataset.itemId)?.item;
+        if (item?.kind === 'user' || item?.kind === 'assistant') {
+          this.host.insertIntoPrompt(quote(item.text));
+        }
+        break;
+      }
+      case 'quote-file':
+        if (control.dataset.label !== undefined) {
+          this.host.insertIntoPrompt(`\`${control.dataset.label}\``);
+        }
+        break;
     }
+  }
+
+  /** The item a control belongs to. */
+  private itemOf(control: HTMLElement): TimelineItem | undefined {
+    const id = control.closest<HTMLElement>('.entry[data-id]')?.dataset.id;
+    return id === undefined ? undefined : this.byId.get(id)?.item;
   }
 
   private codeAction(control: HTMLElement): void {
@@ -752,6 +862,7 @@ export class Timeline {
     const language = Array.from(code.classList)
       .find((name) => name.startsWith('language-'))
       ?.slice('language-'.length);
+    const path = control.closest<HTMLElement>('.code-block')?.dataset.path;
     switch (control.dataset.action) {
       case 'code-copy':
         this.host.post({ type: 'code/copy', code: text });
@@ -763,11 +874,20 @@ export class Timeline {
         break;
       case 'code-apply':
         if (this.host.isTrusted()) {
-          this.host.post({ type: 'code/apply', code: text, language });
+          this.host.post({ type: 'code/apply', code: text, language, path });
         }
         break;
     }
   }
+}
+
+/** Markdown quote of a message, to bring it back into the prompt. */
+function quote(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => (line === '' ? '>' : `> ${line}`))
+    .join('\n');
 }
 
 /** Briefly swaps a button's icon as feedback (e.g. a check after Copy). */
