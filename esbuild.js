@@ -31,12 +31,20 @@ function copyCodicons() {
 }
 
 function reportSizes() {
-  const files = ['dist/extension.js', 'dist/webview/main.js', 'dist/webview/main.css', 'dist/webview/codicon.ttf'];
+  const files = ['dist/extension.js', 'dist/engine.js', 'dist/webview/main.js', 'dist/webview/main.css', 'dist/webview/codicon.ttf'];
   for (const file of files) {
     const full = path.join(__dirname, file);
     if (fs.existsSync(full)) console.log(`${file.padEnd(28)} ${(fs.statSync(full).size / 1024).toFixed(1).padStart(8)} KB`);
   }
 }
+
+/** The extension bundle reaches the engine bundle through `require('./engine.js')`, loaded on first use. */
+const engineExternalPlugin = {
+  name: 'engine-external',
+  setup(build) {
+    build.onResolve({ filter: /\/core\/engine$/ }, () => ({ path: './engine.js', external: true }));
+  },
+};
 
 const common = {
   bundle: true,
@@ -62,6 +70,17 @@ async function main() {
       format: 'cjs',
       target: 'node20',
       external: ['vscode'],
+      // import() of the engine becomes a lazy require(), which the extension host loads like any CJS file.
+      supported: { 'dynamic-import': false },
+      plugins: [...common.plugins, engineExternalPlugin],
+    }),
+    esbuild.context({
+      ...common,
+      entryPoints: ['src/core/engine.ts'],
+      outfile: 'dist/engine.js',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
     }),
     esbuild.context({
       ...common,

@@ -132,6 +132,16 @@ export class UsageLedger {
     }
   }
 
+  /** Adds another ledger's totals (read in the background) without touching the current context size. */
+  merge(other: UsageLedger): void {
+    this.inputTokens += other.inputTokens;
+    this.outputTokens += other.outputTokens;
+    this.cacheReadTokens += other.cacheReadTokens;
+    this.cacheWriteTokens += other.cacheWriteTokens;
+    this.compactionTokens += other.compactionTokens;
+    this.cost += other.cost;
+  }
+
   meter(triggerTokens: number, contextWindow: number): ContextMeter {
     return {
       contextTokens: this.contextTokens,

@@ -6,6 +6,7 @@ import type { ProposalManager } from './apply';
 import type { ChatPanelManager } from './chatPanel';
 import { CHAT_VIEW_ID } from './chatViewProvider';
 import { readSettings } from './config';
+import { loadEngine } from './engine';
 import type { ChatController } from './controller';
 
 export function registerCommands(
@@ -64,12 +65,12 @@ async function setApiKey(keys: ApiKeyStore, logger: Logger, provided?: string): 
   }
   const { apiBaseUrl } = readSettings().settings;
   try {
-    const { validateApiKey } = await import('../core/client');
+    const { validateApiKey } = await loadEngine();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Marathon: checking the API key…' }, () =>
       validateApiKey({ apiKey: key, baseURL: apiBaseUrl || undefined }),
     );
   } catch (error) {
-    const { classifyError } = await import('../core/errors');
+    const { classifyError } = await loadEngine();
     const classified = classifyError(error);
     logger.warn(`[Auth] key check failed: ${classified.kind}`);
     if (classified.kind === 'auth') {

@@ -17,6 +17,7 @@ import type { ApiKeyStore, Credentials } from './apiKey';
 import type { ProposalManager } from './apply';
 import { readSettings, type MarathonSettings } from './config';
 import type { ContextService } from './context/service';
+import { loadEngine } from './engine';
 import { buildSystemPrompt } from './systemPrompt';
 
 const ACTIVE_KEY = 'marathon.activeConversation';
@@ -128,7 +129,7 @@ export class ChatController implements vscode.Disposable {
         return;
       }
       case 'search/query': {
-        const { searchTranscripts } = await import('../core/transcript');
+        const { searchTranscripts } = await loadEngine();
         this.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.getStore(), message.query) });
         return;
       }
@@ -248,7 +249,7 @@ export class ChatController implements vscode.Disposable {
   async exportConversation(): Promise<void> {
     const session = await this.activeSession();
     const store = await this.getStore();
-    const { transcriptMarkdown } = await import('../core/transcript');
+    const { transcriptMarkdown } = await loadEngine();
     const title = (await store.list()).find((entry) => entry.id === session.id)?.title ?? 'Conversation';
     const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: transcriptMarkdown(title, await store.readAll(session.id)) });
     await vscode.window.showTextDocument(document, { preview: false });
@@ -369,7 +370,7 @@ export class ChatController implements vscode.Disposable {
   }
 
   private async openSession(id: string): Promise<ConversationSession> {
-    const { ConversationSession } = await import('../core/session');
+    const { ConversationSession } = await loadEngine();
     const store = await this.getStore();
     return ConversationSession.open({
       store,
@@ -497,7 +498,7 @@ export class ChatController implements vscode.Disposable {
     if (!credentials) {
       throw new Error('No API key is set. Run “Marathon: Set API Key”.');
     }
-    const { createClient } = await import('../core/client');
+    const { createClient } = await loadEngine();
     const client = await createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL });
     void this.learnContextWindow(client, readSettings().settings.model);
     return client;
@@ -536,7 +537,7 @@ export class ChatController implements vscode.Disposable {
 
   private async getStore(): Promise<JsonlConversationStore> {
     if (!this.store) {
-      const { JsonlConversationStore } = await import('../core/store');
+      const { JsonlConversationStore } = await loadEngine();
       const base = this.context.storageUri ?? this.context.globalStorageUri;
       this.store = new JsonlConversationStore(vscode.Uri.joinPath(base, 'conversations').fsPath, this.logger);
     }

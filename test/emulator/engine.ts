@@ -93,6 +93,8 @@ export interface Generated {
   /** The input_tokens message_start announces before the final count (pre-compaction size). */
   provisionalInputTokens: number;
   deltaDelayMs: number;
+  /** Pause before the first content block (time to first token). */
+  firstTokenDelayMs?: number;
 }
 
 function iterationUsage(type: IterationUsage['type'], account: CacheAccount, output: number, model?: string): IterationUsage {
@@ -274,6 +276,7 @@ class Run {
       blocks: blocks.map((b) => b.stream),
       provisionalInputTokens: (iterations[0] ?? messageIteration).input_tokens,
       deltaDelayMs: reply.delayMs,
+      firstTokenDelayMs: this.config.firstTokenDelayMs,
     };
   }
 }

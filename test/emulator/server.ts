@@ -307,6 +307,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     tokenMultiplier: opts.tokenMultiplier ?? 1,
     contextWindow: opts.contextWindow ?? 200_000,
     chunkDelayMs: opts.chunkDelayMs ?? 0,
+    firstTokenDelayMs: opts.firstTokenDelayMs ?? 0,
     minCacheableTokens: opts.minCacheableTokens ?? 0,
     allowEncryptedContent: opts.allowEncryptedContent ?? false,
     summaryTemplate: opts.summaryTemplate ?? DEFAULT_SUMMARY_TEMPLATE,

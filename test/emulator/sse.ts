@@ -40,7 +40,7 @@ function steps(gen: Generated): Step[] {
   push('ping', {});
   let textDeltas = 0;
   gen.blocks.forEach((block, index) => {
-    push('content_block_start', { index, content_block: block.start });
+    push('content_block_start', { index, content_block: block.start }, index === 0 ? (gen.firstTokenDelayMs ?? 0) : 0);
     for (const delta of block.deltas) {
       const paced = block.text && textDeltas++ > 0;
       push('content_block_delta', { index, delta }, paced ? gen.deltaDelayMs : 0, block.text);

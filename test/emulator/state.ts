@@ -157,7 +157,7 @@ export function parseReplies(body: JsonValue): ScriptedReply[] {
 
 export function parseConfigPatch(body: JsonValue): ConfigPatch {
   if (!isObject(body)) {throw invalidRequest('expected a JSON object');}
-  const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'minCacheableTokens'];
+  const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'firstTokenDelayMs', 'minCacheableTokens'];
   for (const key of Object.keys(body)) {
     if (numbers.includes(key)) {field(body, key, 'number', true);}
     else if (key === 'allowEncryptedContent') {field(body, key, 'boolean', true);}

@@ -71,6 +71,8 @@ export interface EmulatorConfig {
   contextWindow: number;
   /** Delay between streamed text deltas. */
   chunkDelayMs: number;
+  /** Delay before the first content block of a stream, like the real API's time to first token. */
+  firstTokenDelayMs: number;
   /** Prefixes shorter than this are never written to the prompt cache (the real API's minimum is 1024+; 0 = no minimum). */
   minCacheableTokens: number;
   /** Accept `encrypted_content` on replayed compaction blocks (the real API rejects it unless it sent it). */

@@ -1,0 +1,7 @@
+// The engine bundle: everything that needs the SDK or reads conversation files. The host loads it on
+// first use (src/host/engine.ts), so activation never parses the SDK.
+export { createClient, validateApiKey } from './client';
+export { classifyError } from './errors';
+export { ConversationSession } from './session';
+export { JsonlConversationStore } from './store';
+export { searchTranscripts, transcriptMarkdown } from './transcript';
