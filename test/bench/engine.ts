@@ -59,20 +59,30 @@ export async function storeBench(): Promise<Figure[]> {
   const folder = tempFolder();
   try {
     const store = new JsonlConversationStore(folder);
+    const small = (await store.create()).id;
     const id = (await store.create()).id;
-    const timeAppends = async (from: number, count: number): Promise<number> => {
+    for (let i = 0; i < 10; i++) {
+      await store.append(small, i % 2 ? assistantRecord(i) : userRecord(i));
+    }
+    for (let i = 0; i < 10_000; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => store.append(id, (i + k) % 2 ? assistantRecord(i + k) : userRecord(i + k))));
+    }
+    const timeAppends = async (conversation: string, from: number, count: number): Promise<number> => {
       const started = process.hrtime.bigint();
       for (let i = from; i < from + count; i++) {
-        await store.append(id, i % 2 ? assistantRecord(i) : userRecord(i));
+        await store.append(conversation, i % 2 ? assistantRecord(i) : userRecord(i));
       }
       return Number(process.hrtime.bigint() - started) / 1e6 / count;
     };
-    await timeAppends(0, 10);
-    const early = await timeAppends(10, 100);
-    for (let i = 110; i < 10_000; i += 500) {
-      await Promise.all(Array.from({ length: 500 }, (_, k) => store.append(id, (i + k) % 2 ? assistantRecord(i + k) : userRecord(i + k))));
+    // Interleaved rounds on a 10-record and a 10,000-record file, so machine noise hits both alike.
+    const earlyRounds: number[] = [];
+    const lateRounds: number[] = [];
+    for (let round = 0; round < 15; round++) {
+      earlyRounds.push(await timeAppends(small, 10 + round * 10, 10));
+      lateRounds.push(await timeAppends(id, 10_000 + round * 10, 10));
     }
-    const late = await timeAppends(10_000, 100);
+    const early = median(earlyRounds);
+    const late = median(lateRounds);
     await store.dispose();
     const openTimes: number[] = [];
     for (let run = 0; run < 5; run++) {
