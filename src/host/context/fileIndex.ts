@@ -74,9 +74,9 @@ export class FileIndex implements vscode.Disposable {
     return this.state === 'ready';
   }
 
-  /** Files or folders changed since the list was built; the next `ensure` rebuilds it. */
-  get isStale(): boolean {
-    return this.stale;
+  /** A build (the first, or a rebuild after changes) is running. */
+  get isBuilding(): boolean {
+    return this.building !== undefined;
   }
 
   get fileCount(): number {

@@ -96,14 +96,15 @@ export async function readWorkspaceFile(uri: vscode.Uri, options: ReadOptions): 
   }
   let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(confined.realPath, 'r');
-    const stat = await handle.stat();
+    // Stat before opening: opening a FIFO or a device could block or never end.
+    const stat = await fs.stat(confined.realPath);
     if (stat.isDirectory()) {
       return { ok: false, problem: { reason: 'unavailable', message: `${label} is a folder; attach it from the @ picker to send its listing.` } };
     }
     if (!stat.isFile()) {
-      return { ok: false, problem: { reason: 'unreadable', message: `${label} is not a regular file.` } };
+      return { ok: false, problem: { reason: 'unreadable', message: `${label} is not a regular file (a pipe, socket or device), so it cannot be read.` } };
     }
+    handle = await fs.open(confined.realPath, 'r');
     if (stat.size > options.maxBytes && !options.truncate) {
       // Still refuse binaries first: offering to truncate an image would be pointless.
       const head = await readBytes(handle, Math.min(stat.size, 8000));

@@ -118,6 +118,16 @@ export class ContextService implements vscode.Disposable {
     return this.index;
   }
 
+  /** The same service as seen in a workspace of the given trust (tests of Restricted Mode use it). */
+  withTrust(trusted: () => boolean): ContextService {
+    return new ContextService({ ...this.deps, trusted });
+  }
+
+  /** A one-shot index of other folders (no watcher); the 50,000-file benchmark measures through it. */
+  createIndex(roots: IndexRoot[]): FileIndex {
+    return new FileIndex({ roots: () => roots, logger: this.deps.logger, watch: false });
+  }
+
   private resetIndex(): void {
     this.index?.dispose();
     this.index = undefined;
@@ -135,7 +145,7 @@ export class ContextService implements vscode.Disposable {
     this.querySubscription = undefined;
     const specials = this.specialItems(query);
     const building = index.ensure();
-    let done = false;
+    let done = !index.isBuilding;
     const send = () => {
       if (this.latestQuery !== queryId) {
         return;
@@ -159,7 +169,7 @@ export class ContextService implements vscode.Disposable {
       });
     };
     send();
-    if (index.ready && !index.isStale) {
+    if (done) {
       return Promise.resolve();
     }
     const subscription = index.onDidChange(send);
