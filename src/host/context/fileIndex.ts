@@ -29,6 +29,12 @@ export interface IndexMatch extends IndexedPath {
   matches: number[];
 }
 
+export interface SearchCursor {
+  epoch: number;
+  files: number;
+  folders: number;
+}
+
 interface Entry extends IndexedPath {
   target: Prepared;
 }
@@ -46,8 +52,8 @@ export interface FileIndexOptions {
   watch?: boolean;
 }
 
-/** How often, at most, a growing list tells its listeners. */
-const GROW_NOTIFY_MS = 40;
+/** How often, at most, a growing list tells its listeners (the first batch goes out at once). */
+const GROW_NOTIFY_MS = 100;
 /** A list longer than this is cut (and the log says so); 50,000-file workspaces fit easily. */
 const MAX_FILES = 400_000;
 
@@ -56,6 +62,9 @@ export class FileIndex implements vscode.Disposable {
   private folders: Entry[] = [];
   private folderSet = new Set<string>();
   private state: 'empty' | 'building' | 'ready' = 'empty';
+  private epoch = 0;
+  private shortest: Entry[] | undefined;
+  private shortestEpoch = -1;
   private stale = false;
   private building: Promise<void> | undefined;
   private lastNotify = 0;
@@ -74,9 +83,9 @@ export class FileIndex implements vscode.Disposable {
     return this.state === 'ready';
   }
 
-  /** A build (the first, or a rebuild after changes) is running. */
-  get isBuilding(): boolean {
-    return this.building !== undefined;
+  /** The list is complete and nothing changed since: a query needs no build. */
+  get upToDate(): boolean {
+    return this.state === 'ready' && !this.stale && this.building === undefined;
   }
 
   get fileCount(): number {
@@ -109,23 +118,39 @@ export class FileIndex implements vscode.Disposable {
     this.stale = true;
   }
 
-  /** The best `limit` files and folders for `query`; with an empty query, the first files by path. */
-  search(query: string, limit = 50): IndexMatch[] {
+  /** Where an incremental search stopped: the next query batch searches only what was added since. */
+  cursor(): SearchCursor {
+    return { epoch: -1, files: 0, folders: 0 };
+  }
+
+  /**
+   * Matches for `query` among the files and folders added since `cursor` (all of them when the list
+   * was replaced since). Scores do not depend on the other entries, so merging batches is exact and
+   * a growing list costs each query only its new entries.
+   */
+  searchFrom(query: string, cursor: SearchCursor, limit = 50): { files: IndexMatch[]; folders: IndexMatch[]; cursor: SearchCursor; reset: boolean } {
+    const reset = cursor.epoch !== this.epoch;
+    const fromFiles = reset ? 0 : cursor.files;
+    const fromFolders = reset ? 0 : cursor.folders;
     const trimmed = query.trim();
-    if (trimmed === '') {
-      return this.files.slice(0, limit).map((entry) => ({ ...indexedPath(entry), label: entry.target.target, score: 0, matches: [] }));
+    const next = { epoch: this.epoch, files: this.files.length, folders: this.folders.length };
+    const match = (entries: Entry[], from: number, max: number) =>
+      go(trimmed, from === 0 ? entries : entries.slice(from), { key: 'target', limit: max, threshold: 0.2 }).map((result) => ({
+        ...indexedPath(result.obj),
+        label: result.obj.target.target,
+        score: result.score,
+        matches: [...result.indexes],
+      }));
+    return { files: match(this.files, fromFiles, limit), folders: match(this.folders, fromFolders, Math.ceil(limit / 4)), cursor: next, reset };
+  }
+
+  /** With an empty query: the shortest paths first (cached until the list changes). */
+  firstFiles(limit = 50): IndexMatch[] {
+    if (this.shortest === undefined || this.shortest.length !== this.files.length || this.shortestEpoch !== this.epoch) {
+      this.shortest = [...this.files].sort((a, b) => a.path.length - b.path.length || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      this.shortestEpoch = this.epoch;
     }
-    const results = [
-      ...go(trimmed, this.files, { key: 'target', limit, threshold: 0.2 }),
-      ...go(trimmed, this.folders, { key: 'target', limit: Math.ceil(limit / 4), threshold: 0.2 }),
-    ];
-    results.sort((a, b) => b.score - a.score);
-    return results.slice(0, limit).map((result) => ({
-      ...indexedPath(result.obj),
-      label: result.obj.target.target,
-      score: result.score,
-      matches: [...result.indexes],
-    }));
+    return this.shortest.slice(0, limit).map((entry) => ({ ...indexedPath(entry), label: entry.target.target, score: 0, matches: [] }));
   }
 
   /** Files under `folder` (relative to root `root`), relative to that folder. */
@@ -189,11 +214,13 @@ export class FileIndex implements vscode.Disposable {
         }),
       );
     } finally {
-      files.sort((a, b) => a.path.length - b.path.length || a.path.localeCompare(b.path));
+      // The lists only grow during the first build (incremental searches rely on it); a rebuild
+      // replaces them whole, which starts a new epoch.
       if (!first) {
         this.files = files;
         this.folders = folders;
         this.folderSet = folderSet;
+        this.epoch++;
       }
       this.state = 'ready';
       clearTimeout(this.notifyTimer);

@@ -28,7 +28,7 @@ import type { Logger } from '../../core/ports';
 import type { StoredBlock } from '../../core/records';
 import type { Attachments } from '../../core/session';
 import type { AttachmentChip, ContextItem, ToWebview } from '../../shared/protocol';
-import { FileIndex, excludePatterns, type IndexRoot } from './fileIndex';
+import { FileIndex, excludePatterns, type IndexMatch, type IndexRoot } from './fileIndex';
 import { readGitChanges } from './git';
 import { confine, fileProblem, readWorkspaceFile, workspaceLocation } from './reader';
 import type { TerminalRecorder } from './terminal';
@@ -144,21 +144,33 @@ export class ContextService implements vscode.Disposable {
     this.querySubscription?.dispose();
     this.querySubscription = undefined;
     const specials = this.specialItems(query);
-    const building = index.ensure();
-    let done = !index.isBuilding;
+    let done = index.upToDate;
+    let cursor = index.cursor();
+    let bestFiles: IndexMatch[] = [];
+    let bestFolders: IndexMatch[] = [];
     const send = () => {
       if (this.latestQuery !== queryId) {
         return;
       }
-      const files = index.search(query, RESULT_LIMIT).map((match): ContextItem => {
-        return {
+      let matches: IndexMatch[];
+      if (query.trim() === '') {
+        matches = index.firstFiles(RESULT_LIMIT);
+      } else {
+        const found = index.searchFrom(query, cursor, RESULT_LIMIT);
+        cursor = found.cursor;
+        bestFiles = topByScore(found.reset ? found.files : [...bestFiles, ...found.files], RESULT_LIMIT);
+        bestFolders = topByScore(found.reset ? found.folders : [...bestFolders, ...found.folders], Math.ceil(RESULT_LIMIT / 4));
+        matches = topByScore([...bestFiles, ...bestFolders], RESULT_LIMIT);
+      }
+      const files = matches.map(
+        (match): ContextItem => ({
           id: `${match.folder ? 'folder' : 'file'}:${match.root}:${match.path}`,
           kind: match.folder ? 'folder' : 'file',
           label: match.label,
           detail: match.folder ? 'folder' : undefined,
           matches: match.matches,
-        };
-      });
+        }),
+      );
       const items = dedupe([...specials, ...files]).slice(0, RESULT_LIMIT + specials.length);
       post({
         type: 'context/results',
@@ -168,10 +180,12 @@ export class ContextService implements vscode.Disposable {
         status: done ? undefined : `Indexing the workspace… ${index.fileCount.toLocaleString('en-US')} files so far`,
       });
     };
+    // The first answer goes out before any file is listed: the special items and the list so far.
     send();
     if (done) {
       return Promise.resolve();
     }
+    const building = index.ensure();
     const subscription = index.onDidChange(send);
     this.querySubscription = subscription;
     return building.then(() => {
@@ -637,6 +651,10 @@ function toProblem(where: { path: string; root?: string }, diagnostic: Diagnosti
     excerpt,
     language: document?.languageId,
   };
+}
+
+function topByScore(matches: IndexMatch[], limit: number): IndexMatch[] {
+  return matches.sort((a, b) => b.score - a.score).slice(0, limit);
 }
 
 function dedupe(items: ContextItem[]): ContextItem[] {
