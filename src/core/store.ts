@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type ConversationIndexEntry, type ConversationStore, type Logger } from './ports';
-import { isConversationRecord, textOf, type ConversationRecord } from './records';
+import { isConversationRecord, typedText, type ConversationRecord } from './records';
 
 export const DEFAULT_TITLE = 'New conversation';
 const AUTO_TITLE_MAX_CHARS = 60;
@@ -80,7 +80,8 @@ export function applyRecordToEntry(entry: ConversationIndexEntry, record: Conver
       entry.messageCount += 1;
       // Only a conversation nobody has named yet takes its title from what the user asked first.
       if (entry.title === DEFAULT_TITLE && Array.isArray(record.content)) {
-        const title = titleFromText(textOf(record.content));
+        // What the user typed (the last block), not the attachments before it.
+        const title = titleFromText(typedText(record.content));
         if (title !== undefined) {
           entry.title = title;
         }

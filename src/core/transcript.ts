@@ -2,7 +2,7 @@
 // Both read the conversation file; neither touches the request state.
 import type { SearchHit } from '../shared/protocol';
 import type { ConversationIndexEntry, ConversationStore } from './ports';
-import { textOf, type ConversationRecord } from './records';
+import { textOf, typedText, type ConversationRecord } from './records';
 
 function when(at: number): string {
   return new Date(at).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
@@ -14,7 +14,11 @@ export function transcriptMarkdown(title: string, records: readonly Conversation
   for (const record of records) {
     switch (record.kind) {
       case 'user':
-        lines.push(`## You — ${when(record.at)}`, '', textOf(record.content), '');
+        // What the user typed, and the names of what was attached (not the attached text itself).
+        lines.push(`## You — ${when(record.at)}`, '', typedText(record.content), '');
+        if (record.attachments && record.attachments.length > 0) {
+          lines.push(`_Attached: ${record.attachments.map((attachment) => `\`${attachment.label}\``).join(', ')}_`, '');
+        }
         break;
       case 'assistant': {
         const text = textOf(record.content);

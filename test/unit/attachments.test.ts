@@ -184,3 +184,21 @@ suite('attachment limits', () => {
     assert.equal(languageForPath('.gitignore'), undefined);
   });
 });
+
+suite('attachments in exports', () => {
+  test('an export shows what the user typed and names the attachments, without their text', async () => {
+    const { transcriptMarkdown } = await import('../../src/core/transcript');
+    const markdown = transcriptMarkdown('T', [
+      {
+        v: 1,
+        kind: 'user',
+        id: 'u1',
+        at: 0,
+        content: [fileAttachment({ path: 'src/a.ts', text: 'const secretish = 1;' }).block, { type: 'text', text: 'Explain it' }],
+        attachments: [{ kind: 'file', label: 'src/a.ts', tokens: 9 }],
+      },
+    ]);
+    assert.match(markdown, /Explain it\n\n_Attached: `src\/a.ts`_/);
+    assert.ok(!markdown.includes('const secretish'));
+  });
+});

@@ -126,6 +126,17 @@ function contractSuite(name: string, makeStore: () => TestStore): void {
       assert.equal(entry?.messageCount, 3);
     });
 
+    test('titles a conversation from what the user typed, not from the files attached before it', async () => {
+      const { id } = await store.create();
+      const record = user('u1', 'Summarize this file');
+      if (record.kind === 'user') {
+        record.content.unshift({ type: 'text', text: '<file path="src/a.ts">\nconst a = 1;\n</file>' });
+      }
+      await store.append(id, record);
+      const [entry] = await store.list();
+      assert.equal(entry?.title, 'Summarize this file');
+    });
+
     test('cuts a long first message to 60 characters with an ellipsis', async () => {
       const { id } = await store.create();
       const text = 'Please explain in detail how the compaction round trip works when the server compacts';
