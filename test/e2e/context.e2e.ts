@@ -57,9 +57,15 @@ test('the @ picker attaches a file as a chip, and the message sends its text', a
   const prompt = frame.locator('[data-testid="prompt"]');
   await prompt.click();
   // Typed key by key, as a person would: `@` opens the picker and each key narrows it.
-  await prompt.pressSequentially('Summarize @invent', { delay: 20 });
+  await prompt.pressSequentially('Summarize @', { delay: 20 });
   const picker = frame.locator('[data-testid="picker"]');
   await picker.waitFor({ state: 'visible', timeout: 10_000 });
+  // An empty query offers every kind of context first.
+  for (const kind of ['Problems', 'Terminal', 'Git changes']) {
+    await frame.locator('[data-testid="picker-item"]', { hasText: kind }).first().waitFor({ timeout: 10_000 });
+  }
+  await screenshot(page, 'context-00-picker-kinds');
+  await prompt.pressSequentially('invent', { delay: 20 });
   const active = frame.locator('[data-testid="picker-item"][aria-selected="true"]', { hasText: 'inventory.ts' });
   await active.waitFor({ timeout: 15_000 });
   await screenshot(page, 'context-01-picker');
@@ -139,7 +145,11 @@ test('Fix with Marathon from the lightbulb sends the problem and the chat answer
     }
   }
   await screenshot(page, 'context-04-lightbulb');
-  await fix.click();
+  // The menu is keyboard-driven (a click-blocking layer covers it): move to the action, then Enter.
+  for (let step = 0; step < 10 && !((await fix.getAttribute('class')) ?? '').includes('focused'); step++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.keyboard.press('Enter');
   await frame.locator('[data-testid="msg-user"]', { hasText: 'Fix this problem in broken.json' }).waitFor({ timeout: 20_000 });
   await waitForNewAnswer(frame, before);
   const blocks = await lastUserBlocks();
