@@ -172,7 +172,7 @@ export class Picker {
 function labelElement(item: ContextItem): HTMLElement {
   const matches = new Set(item.matches ?? []);
   if (item.kind !== 'file' && item.kind !== 'folder') {
-    return h('span', { class: 'picker-label' }, ...highlight(item.label, 0, matches));
+    return h('span', { class: 'picker-label' }, h('span', { class: 'picker-name' }, ...highlight(item.label, 0, matches)));
   }
   const slash = item.label.lastIndexOf('/');
   const name = item.label.slice(slash + 1);
