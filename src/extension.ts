@@ -1,6 +1,7 @@
 // Composition root: builds the host objects and registers them. Nothing heavy happens here; the
 // store and the SDK load on first use.
 import * as vscode from 'vscode';
+import { AgentMode } from './host/agent';
 import { ApiKeyStore } from './host/apiKey';
 import { ProposalManager } from './host/apply';
 import { CHAT_PANEL_TYPE, ChatPanelManager } from './host/chatPanel';
@@ -21,6 +22,7 @@ export interface MarathonApi {
   /** Where Marathon writes (conversation files, storage, its log); the reliability and secret tests read them. */
   readonly paths: MarathonPaths;
   readonly context: ContextService;
+  readonly agent: AgentMode;
 }
 
 export function activate(context: vscode.ExtensionContext): MarathonApi {
@@ -35,13 +37,15 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     maxFileBytes: () => readSettings().settings.maxFileBytes,
     terminal,
   });
-  const controller = new ChatController(context, keys, logger, proposals, workspaceContext);
+  const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath });
+  const controller = new ChatController(context, keys, logger, proposals, workspaceContext, agent);
   const provider = new ChatViewProvider(context.extensionUri, controller, logger);
   const panels = new ChatPanelManager(context.extensionUri, controller, logger);
   context.subscriptions.push(
     channel,
     keys,
     proposals,
+    agent,
     controller,
     panels,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider),
@@ -55,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new MarathonCodeActions(), MarathonCodeActions.metadata),
   );
   controller.reportSettingsProblems();
-  return { controller, proposals, context: workspaceContext, paths: marathonPaths(context) };
+  return { controller, proposals, context: workspaceContext, agent, paths: marathonPaths(context) };
 }
 
 export interface MarathonPaths {

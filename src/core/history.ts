@@ -60,18 +60,104 @@ function withoutCompactionBlocks(entry: Entry): Entry[] {
   return content.length > 0 ? [{ recordId: entry.recordId, message: { role: entry.message.role, content } }] : [];
 }
 
-/** Consecutive messages of one role are merged into one, as the API would. */
+/**
+ * Consecutive messages of one role are merged into one, as the API would. In a user message the API
+ * wants tool results first, so pinned files or a typed message that join them go after.
+ */
 function mergeRoles(messages: readonly ApiMessage[]): ApiMessage[] {
   const out: ApiMessage[] = [];
   for (const message of messages) {
     const previous = out.at(-1);
     if (previous && previous.role === message.role) {
-      out[out.length - 1] = { role: previous.role, content: [...previous.content, ...message.content] };
+      const content = [...previous.content, ...message.content];
+      const ordered = message.role === 'user' && content.some(isToolResult) ? [...content.filter(isToolResult), ...content.filter((block) => !isToolResult(block))] : content;
+      out[out.length - 1] = { role: previous.role, content: ordered };
     } else {
       out.push(message);
     }
   }
   return out;
+}
+
+function isToolResult(block: StoredBlock): boolean {
+  return block.type === 'tool_result';
+}
+
+function isToolUse(block: StoredBlock): boolean {
+  return block.type === 'tool_use';
+}
+
+/** A user entry that answers tool calls (as opposed to one the user typed). */
+function isToolResultEntry(entry: Entry | undefined): boolean {
+  return entry?.message.role === 'user' && entry.message.content.some(isToolResult);
+}
+
+function hasToolBlocks(entry: Entry): boolean {
+  return entry.message.content.some((block) => isToolUse(block) || isToolResult(block));
+}
+
+/** True when `content` holds tool calls that a following user message must answer. */
+export function hasToolUse(content: readonly StoredBlock[]): boolean {
+  return content.some(isToolUse);
+}
+
+/**
+ * Keeps every tool_use answered and every tool_result answering: in a selection of entries (after a
+ * compaction, a trim, or a put-back), a call whose result is not in the next user message loses the
+ * call, and a result whose call is not in the previous assistant message is dropped. Entries left
+ * empty disappear. Consecutive entries of one role count as one message, as the API merges them.
+ */
+export function repairToolPairs<T extends { message: ApiMessage }>(entries: readonly T[], leadingRole?: 'user' | 'assistant'): T[] {
+  let current = [...entries];
+  for (let pass = 0; pass < 4; pass++) {
+    const runs: Array<{ role: ApiMessage['role']; indexes: number[] }> = [];
+    if (leadingRole !== undefined) {
+      runs.push({ role: leadingRole, indexes: [] });
+    }
+    current.forEach((entry, index) => {
+      const last = runs.at(-1);
+      if (last && last.role === entry.message.role) {
+        last.indexes.push(index);
+      } else {
+        runs.push({ role: entry.message.role, indexes: [index] });
+      }
+    });
+    const idsIn = (run: (typeof runs)[number] | undefined, type: 'tool_use' | 'tool_result'): Set<unknown> =>
+      new Set(
+        (run?.indexes ?? []).flatMap((index) =>
+          current[index]!.message.content.filter((block) => block.type === type).map((block) => (type === 'tool_use' ? block.id : block.tool_use_id)),
+        ),
+      );
+    let changed = false;
+    const next: T[] = [];
+    runs.forEach((run, r) => {
+      const keep =
+        run.role === 'assistant'
+          ? (() => {
+              const answered = idsIn(runs[r + 1], 'tool_result');
+              return (block: StoredBlock) => !isToolUse(block) || answered.has(block.id);
+            })()
+          : (() => {
+              const called = idsIn(runs[r - 1], 'tool_use');
+              return (block: StoredBlock) => !isToolResult(block) || called.has(block.tool_use_id);
+            })();
+      for (const index of run.indexes) {
+        const entry = current[index]!;
+        const content = entry.message.content.filter(keep);
+        if (content.length !== entry.message.content.length) {
+          changed = true;
+        }
+        if (content.length > 0) {
+          next.push(content.length === entry.message.content.length ? entry : { ...entry, message: { role: entry.message.role, content } });
+        }
+      }
+    });
+    current = next;
+    if (!changed) {
+      break;
+    }
+  }
+  return current;
 }
 
 export class RequestHistory {
@@ -140,20 +226,59 @@ export class RequestHistory {
    */
   applyPausedCompaction(block: StoredBlock, keepRecentTurns: number, pinned: Pinned = NO_PINNED): string[] {
     // A negative count puts nothing back: the summary alone carries the request.
-    const putBack = keepRecentTurns < 0 ? [] : this.recentEntries(keepRecentTurns);
+    const putBack = keepRecentTurns < 0 ? [] : repairToolPairs(this.recentEntries(keepRecentTurns), 'assistant');
     this.anchor = { role: 'assistant', content: [block] };
     this.anchorSigned = false;
     this.entries = withPinned(putBack, pinned);
     return putBack.map((entry) => entry.recordId);
   }
 
-  /** The trailing user messages not yet answered: a compaction run before the turn leaves them out. */
+  /**
+   * The trailing user messages not yet answered: a compaction run before the turn leaves them out.
+   * Tool results among them keep the call they answer, so the summarized part never ends on an
+   * unanswered tool_use and what is kept never starts with an orphan result. In the middle of a tool
+   * loop this is the typed request of the turn plus the last call and its results.
+   */
   pendingUserIds(): string[] {
     const pending: string[] = [];
-    for (let i = this.entries.length - 1; i >= 0 && this.entries[i]?.message.role === 'user'; i--) {
+    let i = this.entries.length - 1;
+    for (; i >= 0 && this.entries[i]?.message.role === 'user'; i--) {
       pending.unshift(this.entries[i]!.recordId);
     }
+    if (isToolResultEntry(this.entries[i + 1]) && this.entries[i]?.message.role === 'assistant') {
+      pending.unshift(this.entries[i]!.recordId);
+      const request = this.typedRequestBefore(i);
+      if (request >= 0) {
+        pending.unshift(...this.entries.slice(this.typedRunStart(request), request + 1).map((entry) => entry.recordId));
+      }
+    }
     return pending;
+  }
+
+  /** Index of the last typed user entry before `index`, or -1. */
+  private typedRequestBefore(index: number): number {
+    for (let i = index - 1; i >= 0; i--) {
+      const entry = this.entries[i];
+      if (entry?.message.role === 'user' && !isToolResultEntry(entry)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** First of the consecutive typed user entries ending at `index`. */
+  private typedRunStart(index: number): number {
+    let start = index;
+    while (start > 0 && this.entries[start - 1]?.message.role === 'user' && !isToolResultEntry(this.entries[start - 1])) {
+      start--;
+    }
+    return start;
+  }
+
+  /** True when the last entry is an assistant message whose tool calls have no results yet. */
+  get endsWithToolUse(): boolean {
+    const last = this.entries.at(-1);
+    return last?.message.role === 'assistant' && hasToolUse(last.message.content);
   }
 
   /** Messages to summarize: everything except the entries in `excludedIds` (kept after the block). */
@@ -166,7 +291,10 @@ export class RequestHistory {
   applyOnDemandCompaction(block: StoredBlock, keptIds: readonly string[] = [], pinned: Pinned = NO_PINNED): void {
     const kept = new Set(keptIds);
     this.entries = withPinned(
-      this.entries.filter((entry) => kept.has(entry.recordId)),
+      repairToolPairs(
+        this.entries.filter((entry) => kept.has(entry.recordId)),
+        'assistant',
+      ),
       pinned,
     );
     this.anchor = { role: 'assistant', content: [block] };
@@ -178,12 +306,68 @@ export class RequestHistory {
    * keeping at least the trailing user message. Returns the ids dropped.
    */
   trimOldest(fits: (messages: ApiMessage[]) => boolean): string[] {
+    if (this.entries.some(hasToolBlocks)) {
+      return this.trimOldestKeepingPairs(fits);
+    }
     const dropped: string[] = [];
     while (this.entries.length > 1 && !fits(this.toMessages())) {
       dropped.push(this.entries.shift()!.recordId);
       // Without a summary in front, a request must open with a user message.
       while (!this.anchor && this.entries.length > 1 && this.entries[0]?.message.role === 'assistant') {
         dropped.push(this.entries.shift()!.recordId);
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * The trim of a conversation with tool calls: drops whole units (a call with its results goes with
+   * it), oldest first, then the calls in the middle of the current tool loop, keeping the typed
+   * request and the last call with its results.
+   */
+  private trimOldestKeepingPairs(fits: (messages: ApiMessage[]) => boolean): string[] {
+    const last = this.entries.length - 1;
+    const midLoop = isToolResultEntry(this.entries[last]) && this.entries[last - 1]?.message.role === 'assistant';
+    const request = midLoop ? this.typedRequestBefore(last - 1) : -1;
+    // The current turn starts at its typed request (mid-loop) or at the trailing user messages.
+    let turnStart = midLoop ? (request >= 0 ? this.typedRunStart(request) : last - 1) : this.entries.length;
+    if (!midLoop) {
+      while (turnStart > 0 && this.entries[turnStart - 1]?.message.role === 'user') {
+        turnStart--;
+      }
+      if (isToolResultEntry(this.entries[turnStart]) && turnStart > 0) {
+        turnStart--;
+      }
+    }
+    const groups: string[][] = [];
+    const group = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const entry = this.entries[i]!;
+        if (entry.message.role === 'assistant' && hasToolUse(entry.message.content) && isToolResultEntry(this.entries[i + 1]) && i + 1 < to) {
+          groups.push([entry.recordId, this.entries[i + 1]!.recordId]);
+          i++;
+        } else {
+          groups.push([entry.recordId]);
+        }
+      }
+    };
+    group(0, turnStart);
+    if (midLoop && request >= 0) {
+      group(request + 1, last - 1);
+    }
+    const dropped: string[] = [];
+    for (const ids of groups) {
+      if (fits(this.toMessages())) {
+        break;
+      }
+      dropped.push(...ids);
+      this.dropIds(ids);
+      // Without a summary in front, a request must open with a user message.
+      while (!this.anchor && this.entries.length > 1 && this.entries[0]?.message.role === 'assistant' && !midLoopProtected(this.entries[0], request, this.entries)) {
+        const first = this.entries[0];
+        const partner = isToolResultEntry(this.entries[1]) ? [this.entries[1]!.recordId] : [];
+        dropped.push(first.recordId, ...partner);
+        this.dropIds([first.recordId, ...partner]);
       }
     }
     return dropped;
@@ -202,6 +386,9 @@ export class RequestHistory {
 
   /** The last `turns` exchanges plus a trailing unanswered user message, stripped of older compaction blocks. */
   private recentEntries(turns: number): Entry[] {
+    if (this.entries.some(hasToolBlocks)) {
+      return this.recentEntriesWithTools(turns);
+    }
     const roleAt = (index: number) => this.entries[index]?.message.role;
     let start = this.entries.length;
     while (start > 0 && roleAt(start - 1) === 'user') {
@@ -216,6 +403,41 @@ export class RequestHistory {
       }
     }
     return this.entries.slice(start).flatMap((entry) => withoutCompactionBlocks(entry));
+  }
+
+  /**
+   * With tool calls in the conversation: the current request is the typed message of this turn plus,
+   * in the middle of a tool loop, the last call and its results (the calls between them are in the
+   * summary). Earlier exchanges are put back without their tool results, and then without the calls
+   * those answered (`repairToolPairs`), so that the rebuild from record ids gives the same request.
+   */
+  private recentEntriesWithTools(turns: number): Entry[] {
+    const last = this.entries.length - 1;
+    const midLoop = isToolResultEntry(this.entries[last]) && this.entries[last - 1]?.message.role === 'assistant';
+    let current: Entry[];
+    let turnStart: number;
+    if (midLoop) {
+      const request = this.typedRequestBefore(last - 1);
+      turnStart = request >= 0 ? this.typedRunStart(request) : last - 1;
+      current = [...(request >= 0 ? this.entries.slice(turnStart, request + 1) : []), this.entries[last - 1]!, this.entries[last]!];
+    } else {
+      turnStart = this.entries.length;
+      while (turnStart > 0 && this.entries[turnStart - 1]?.message.role === 'user') {
+        turnStart--;
+      }
+      // Results of a stopped tool loop right before the new message keep their call.
+      if (isToolResultEntry(this.entries[turnStart]) && this.entries[turnStart - 1]?.message.role === 'assistant') {
+        turnStart--;
+      }
+      current = this.entries.slice(turnStart);
+    }
+    let start = turnStart;
+    for (let turn = 0; turn < turns && start > 0; turn++) {
+      const request = this.typedRequestBefore(start);
+      start = request >= 0 ? this.typedRunStart(request) : 0;
+    }
+    const earlier = this.entries.slice(start, turnStart).filter((entry) => !isToolResultEntry(entry));
+    return [...earlier, ...current].flatMap((entry) => withoutCompactionBlocks(entry));
   }
 
   /**
@@ -250,10 +472,13 @@ export class RequestHistory {
     if (record.failed) {
       return;
     }
-    const putBack = (record.putBack ?? [])
-      .map((id) => byId.get(id))
-      .filter((found): found is MessageRecord => found !== undefined)
-      .flatMap((found) => withoutCompactionBlocks({ recordId: found.id, message: { role: found.kind, content: found.kind === 'assistant' ? sendableAssistantContent(found) : found.content } }));
+    const putBack = repairToolPairs(
+      (record.putBack ?? [])
+        .map((id) => byId.get(id))
+        .filter((found): found is MessageRecord => found !== undefined)
+        .flatMap((found) => withoutCompactionBlocks({ recordId: found.id, message: { role: found.kind, content: found.kind === 'assistant' ? sendableAssistantContent(found) : found.content } })),
+      'assistant',
+    );
     const pinned: Pinned = { recordId: record.id, blocks: record.pinned ?? [] };
     if (record.compactionKind === 'onDemand' && record.block) {
       this.anchor = { role: 'assistant', content: [record.block] };
@@ -274,4 +499,9 @@ export class RequestHistory {
         (record.kind === 'assistant' && lastLiveCompactionIndex(record.content) >= 0),
     );
   }
+}
+
+/** In the middle of a tool loop with no typed request left, the call being answered stays first. */
+function midLoopProtected(entry: Entry, request: number, entries: readonly Entry[]): boolean {
+  return request < 0 && entries.length === 2 && hasToolUse(entry.message.content) && isToolResultEntry(entries[1]);
 }

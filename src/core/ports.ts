@@ -39,3 +39,39 @@ export interface ConversationStore {
   rename(id: string, title: string): Promise<void>;
   delete(id: string): Promise<void>;
 }
+
+/** One tool call the model made (a tool_use block). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** How a call ended; `content` is what the model gets back as the tool_result. */
+export interface ToolOutcome {
+  status: 'done' | 'refused' | 'failed' | 'stopped';
+  content: string;
+  /** Time the call ran, from approval to result. */
+  durationMs?: number;
+}
+
+export interface ToolRunContext {
+  conversationId: string;
+  /** The assistant record that made the calls; checkpoints of edits are filed under it. */
+  messageId: string;
+  /** Stop: cancels approvals still pending and kills running commands. */
+  signal: AbortSignal;
+  /** A call now waits for the user, or started running; `cwd` is the resolved working folder of a command. */
+  report(toolUseId: string, status: 'awaitingApproval' | 'running', details?: { cwd?: string }): void;
+}
+
+/**
+ * Runs Agent mode's tools for the core. The host asks for approval where needed, confines paths to the
+ * workspace and never throws for a tool's own failure: that is an outcome the model reads.
+ */
+export interface ToolHost {
+  /** Names of the tools offered to the model now (Restricted Mode offers read-only tools only). */
+  availableTools(): string[];
+  /** Runs the calls of one answer and returns one outcome per call, in the same order. */
+  run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]>;
+}

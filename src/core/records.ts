@@ -1,12 +1,19 @@
 // Records of a conversation file. One JSON object per line, appended, never rewritten.
 // `v` versions the record shape so that later releases can read older files.
-import type { AssistantStatus, AttachmentSummary, CompactionMode, ErrorKind } from '../shared/protocol';
+import type { AssistantStatus, AttachmentSummary, CompactionMode, ErrorKind, ToolStatus } from '../shared/protocol';
 
 /**
  * A content block exactly as the API returned it or as Marathon sent it. Kept as plain JSON so that
  * compaction blocks round-trip byte for byte (same keys, `signature`, `tool_changes`).
  */
 export type StoredBlock = { type: string } & { [key: string]: unknown };
+
+/** How one tool call ended, for its card; the tool_result block holds what the model got. */
+export interface ToolRun {
+  toolUseId: string;
+  status: Extract<ToolStatus, 'done' | 'refused' | 'failed' | 'stopped' | 'interrupted'>;
+  durationMs?: number;
+}
 
 export interface UsageFigures {
   inputTokens: number;
@@ -31,6 +38,8 @@ export type ConversationRecord =
       attachments?: AttachmentSummary[];
       /** Set when this message replaces an earlier one (edit and resend); that one and its answers are dropped. */
       replaces?: string;
+      /** Set when this message answers tool calls: its content is their tool_result blocks. */
+      toolRuns?: ToolRun[];
     }
   | {
       v: 1;
@@ -88,6 +97,20 @@ export function isConversationRecord(value: unknown): value is ConversationRecor
       record.kind === 'title' ||
       record.kind === 'settings')
   );
+}
+
+/** A user record that carries tool results rather than something the user typed. */
+export function isToolResultRecord(record: ConversationRecord): boolean {
+  return record.kind === 'user' && record.content.some((block) => block.type === 'tool_result');
+}
+
+/** The text of a tool_result block's content (a string, or text blocks). */
+export function toolResultText(block: StoredBlock): string {
+  const content = block.content;
+  if (typeof content === 'string') {
+    return content;
+  }
+  return Array.isArray(content) ? textOf(content.filter((inner): inner is StoredBlock => typeof inner === 'object' && inner !== null && 'type' in inner)) : '';
 }
 
 /** What the user typed: the last text block of a user message (attachments come before it). */

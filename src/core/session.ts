@@ -1,13 +1,14 @@
 // One conversation: persists every record before acting on it, runs turns on the SDK's beta stream,
 // and keeps the request bounded with server-side compaction (threshold, and on demand once signed).
 import type Anthropic from '@anthropic-ai/sdk';
-import type { AttachmentSummary, CompactionMode, ContextMeter, TimelineItem } from '../shared/protocol';
+import type { AttachmentSummary, ChatMode, CompactionMode, ContextMeter, TimelineItem } from '../shared/protocol';
 import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from './betas';
 import { classifyError, isCompactionUnsupported, type ClassifiedError } from './errors';
-import { RequestHistory, isLiveCompactionBlock, type ApiMessage } from './history';
-import { silentLogger, type ConversationStore, type Logger } from './ports';
-import { textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
-import { timelineItem, timelineItems } from './timeline';
+import { RequestHistory, hasToolUse, isLiveCompactionBlock, type ApiMessage } from './history';
+import { silentLogger, type ConversationStore, type Logger, type ToolCall, type ToolHost, type ToolOutcome } from './ports';
+import { isToolResultRecord, textOf, type ConversationRecord, type StoredBlock, type ToolRun, type UsageFigures } from './records';
+import { assistantItem, timelineItem, timelineItems, toolItem, withToolResult, type ToolItem } from './timeline';
+import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, validateToolInput, type ToolDefinition } from './tools';
 import { UsageLedger, estimateTokens, priceFor, usageFigures, type ApiUsage, type ModelPrice } from './usage';
 
 
@@ -22,6 +23,10 @@ export interface SessionSettings {
   keepRecentTurns: number;
   contextWindow: number;
   prices?: Readonly<Record<string, ModelPrice>>;
+  /** `agent` offers the tools of `SessionDeps.tools`; absent or `ask` is plain chat. */
+  chatMode?: ChatMode;
+  /** Tool steps (answers whose calls are run) per turn before Marathon stops and asks to continue. */
+  maxToolIterations?: number;
 }
 
 export interface RetryPolicy {
@@ -39,7 +44,8 @@ export type SessionEvent =
   | { type: 'usage'; meter: ContextMeter }
   | { type: 'generating'; generating: boolean }
   | { type: 'notice'; level: 'info' | 'warning'; message: string }
-  | { type: 'retrying'; attempt: number; delayMs: number; reason: string };
+  | { type: 'retrying'; attempt: number; delayMs: number; reason: string }
+  | { type: 'tool'; item: ToolItem };
 
 export interface SessionDeps {
   store: ConversationStore;
@@ -55,6 +61,8 @@ export interface SessionDeps {
   tailSize?: number;
   /** Fresh copies of the pinned files, re-sent verbatim after every compaction. */
   pinnedBlocks?: () => Promise<StoredBlock[]>;
+  /** Runs Agent mode's tools; without it every mode is plain chat. */
+  tools?: ToolHost;
 }
 
 /** Attachments of one message: the blocks the request carries and what the view shows of them. */
@@ -76,6 +84,7 @@ interface StreamResult {
 const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
 /** Turns continue by themselves after `pause_turn` and paused compactions; this bounds a runaway loop. */
 const MAX_CONTINUATIONS = 8;
+const DEFAULT_MAX_TOOL_ITERATIONS = 25;
 
 let idCounter = 0;
 export function newRecordId(prefix: string): string {
@@ -117,37 +126,70 @@ export class ConversationSession {
   private tail: ConversationRecord[] = [];
   private hasOlderRecords = false;
   private compactionsThisTurn = 0;
+  /** Cards of the tool calls of the running turn, as they change; records hold them once settled. */
+  private readonly liveTools = new Map<string, ToolItem>();
+  private historyReady: Promise<void> | undefined;
+  private totalsReady: Promise<void> = Promise.resolve();
+  /** Answers whose usage was added live, so the background total does not count them twice. */
+  private readonly liveUsageIds = new Set<string>();
 
   private constructor(
     private readonly deps: SessionDeps,
     private history: RequestHistory,
   ) {
+    // Filled in by ensureHistory() before the first request.
     this.logger = deps.logger ?? silentLogger;
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
   }
 
-  /** Opens a conversation from its tail: enough records to show the last screen and rebuild the request state. */
+  /**
+   * Opens a conversation from its tail, enough to show the last screen. The request state (back to the
+   * last compaction) and the usage totals (the whole file) are read later, off the path to first paint.
+   */
   static async open(deps: SessionDeps): Promise<ConversationSession> {
     const tailSize = deps.tailSize ?? 100;
-    let count = tailSize;
-    let records = await deps.store.readTail(deps.conversationId, count);
-    // Read further back only until the last compaction anchor (and what it put back) is inside the tail.
-    while (records.length === count && !ConversationSession.tailReachesAnchor(records)) {
-      count *= 4;
-      records = await deps.store.readTail(deps.conversationId, count);
+    const records = await deps.store.readTail(deps.conversationId, tailSize);
+    const session = new ConversationSession(deps, new RequestHistory());
+    session.tail = records;
+    session.hasOlderRecords = records.length === tailSize;
+    const lastUsage = [...records].reverse().find((record) => record.kind === 'assistant' && record.usage?.contextTokens);
+    if (lastUsage?.kind === 'assistant' && lastUsage.usage) {
+      session.ledger.contextTokens = lastUsage.usage.contextTokens;
     }
-    const session = new ConversationSession(deps, RequestHistory.rebuild(records));
-    session.hasOlderRecords = records.length === count;
-    session.tail = records.slice(-tailSize);
-    if (records.length > tailSize) {
-      session.hasOlderRecords = true;
-    }
-    for (const record of records) {
-      if (record.kind === 'assistant' && record.usage) {
-        session.ledger.add(record.usage, priceFor(record.model, deps.settings().prices));
-      }
-    }
+    session.totalsReady = session.loadTotals();
     return session;
+  }
+
+  /** Usage totals of the whole conversation, read in the background; answers of this session are added live. */
+  private async loadTotals(): Promise<void> {
+    try {
+      const prices = this.deps.settings().prices;
+      const totals = new UsageLedger();
+      for (const record of await this.deps.store.readAll(this.deps.conversationId)) {
+        if (record.kind === 'assistant' && record.usage && !this.liveUsageIds.has(record.id)) {
+          totals.add(record.usage, priceFor(record.model, prices));
+        }
+      }
+      this.ledger.merge(totals);
+      this.emit({ type: 'usage', meter: this.meter() });
+    } catch (error) {
+      this.logger.warn(`[Store] could not total the usage of ${this.deps.conversationId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Rebuilds the request state on first need: reads back only as far as the last compaction anchor. */
+  private ensureHistory(): Promise<void> {
+    this.historyReady ??= (async () => {
+      const tailSize = this.deps.tailSize ?? 100;
+      let count = tailSize;
+      let records = this.tail.length < tailSize || ConversationSession.tailReachesAnchor(this.tail) ? this.tail : await this.deps.store.readTail(this.deps.conversationId, count);
+      while (records.length === count && !ConversationSession.tailReachesAnchor(records)) {
+        count *= 4;
+        records = await this.deps.store.readTail(this.deps.conversationId, count);
+      }
+      this.history = RequestHistory.rebuild(records);
+    })();
+    return this.historyReady;
   }
 
   private static tailReachesAnchor(records: readonly ConversationRecord[]): boolean {
@@ -162,6 +204,11 @@ export class ConversationSession {
     return this.deps.conversationId;
   }
 
+  /** Resolves when the background work of opening (usage totals) is done. */
+  whenLoaded(): Promise<void> {
+    return this.totalsReady;
+  }
+
   get generating(): boolean {
     return this.abort !== undefined;
   }
@@ -173,7 +220,8 @@ export class ConversationSession {
 
   /** Timeline items of the newest records, for the view. */
   items(): { items: TimelineItem[]; hasOlder: boolean } {
-    return { items: timelineItems(this.tail), hasOlder: this.hasOlderRecords };
+    const items = timelineItems(this.tail).map((item) => (item.kind === 'tool' ? (this.liveTools.get(item.id) ?? item) : item));
+    return { items, hasOlder: this.hasOlderRecords };
   }
 
   /** Up to `page` timeline items older than the record `beforeId`, read from the end of the file. */
@@ -187,7 +235,10 @@ export class ConversationSession {
       }
       if (index >= 0 && (index >= page || exhausted)) {
         const start = Math.max(0, index - page);
-        return { items: records.slice(start, index).flatMap((record) => timelineItem(record)), hasOlder: start > 0 || !exhausted };
+        // Later records are read too, so that tool cards on the page show how their calls ended.
+        const onPage = new Set(records.slice(start, index).map((record) => ('id' in record ? record.id : '')));
+        const items = timelineItems(records.slice(start)).filter((item) => onPage.has(item.kind === 'tool' ? item.messageId : item.id));
+        return { items, hasOlder: start > 0 || !exhausted };
       }
     }
   }
@@ -199,6 +250,7 @@ export class ConversationSession {
 
   /** The request the next turn would send, for tests and the benchmark. */
   async previewRequest(): Promise<Record<string, unknown>> {
+    await this.ensureHistory();
     return this.buildRequest(this.history.toMessages());
   }
 
@@ -212,7 +264,7 @@ export class ConversationSession {
 
   /** Replaces the last user message with `text` and answers it again; the old one and its answers are dropped. */
   async editLast(text: string): Promise<void> {
-    const last = [...this.tail].reverse().find((record) => record.kind === 'user');
+    const last = [...this.tail].reverse().find((record) => record.kind === 'user' && !isToolResultRecord(record));
     await this.startTurn(text, undefined, last?.kind === 'user' ? last.id : undefined);
   }
 
@@ -234,6 +286,12 @@ export class ConversationSession {
       attachments: attachments && attachments.summaries.length > 0 ? attachments.summaries : undefined,
       replaces,
     };
+    // The request state is rebuilt before this record joins the tail, which it is built from.
+    await this.ensureHistory();
+    if (!replaces) {
+      // Calls left unanswered (a reload while they waited) get results first, or the request is invalid.
+      await this.closeDanglingToolUses('Not run: the user sent a new message instead.');
+    }
     // The user's words reach the disk before anything can fail.
     await this.persist(user);
     this.history.push(user);
@@ -252,6 +310,7 @@ export class ConversationSession {
       this.emit({ type: 'notice', level: 'info', message: 'The last answer is complete; nothing to retry.' });
       return;
     }
+    await this.ensureHistory();
     if (lastMessage?.kind === 'assistant') {
       this.history.dropLast(lastMessage.id);
     }
@@ -269,7 +328,16 @@ export class ConversationSession {
       return;
     }
     const last = [...this.tail].reverse().find((record) => record.kind !== 'title' && record.kind !== 'settings');
+    if ((last?.kind === 'assistant' && hasToolUse(last.content)) || (last !== undefined && isToolResultRecord(last))) {
+      // A tool loop that stopped (reload, Stop, the step limit): run what is unanswered, then go on.
+      await this.ensureHistory();
+      const assistantId = newRecordId('a');
+      this.emit({ type: 'turnStarted', assistantId });
+      await this.runTurn(assistantId, undefined, last.kind === 'assistant' ? last : undefined);
+      return;
+    }
     if (last?.kind === 'compaction' && last.compactionKind === 'threshold') {
+      await this.ensureHistory();
       const assistantId = newRecordId('a');
       this.emit({ type: 'turnStarted', assistantId });
       await this.runTurn(assistantId);
@@ -287,6 +355,7 @@ export class ConversationSession {
     this.abort = new AbortController();
     this.emit({ type: 'generating', generating: true });
     try {
+      await this.ensureHistory();
       return await this.compactOnDemand(this.abort.signal, []);
     } finally {
       this.abort = undefined;
@@ -310,18 +379,49 @@ export class ConversationSession {
     }
   }
 
-  private async runTurn(assistantId: string, draft?: string): Promise<void> {
+  /**
+   * One turn: sampling iterations until an answer ends it. Pauses (`pause_turn`, paused compactions)
+   * continue by themselves; in Agent mode an answer with tool calls runs them and samples again, so a
+   * turn can span many requests, and the compaction trigger is checked before each of them.
+   * `resumeTools`: an answer whose calls never ran (a reload, Stop) is run first.
+   */
+  private async runTurn(assistantId: string, draft?: string, resumeTools?: AssistantRecord): Promise<void> {
     const abort = new AbortController();
     this.abort = abort;
     this.compactionsThisTurn = 0;
     this.emit({ type: 'generating', generating: true });
+    let toolSteps = 0;
+    const maxToolSteps = Math.max(1, this.deps.settings().maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS);
     try {
+      if (resumeTools && (await this.runToolStep(resumeTools, abort.signal)) === 'stopped') {
+        this.emit({ type: 'turnFinished', item: { kind: 'assistant', id: assistantId, at: Date.now(), text: '', status: 'stopped', toolCalls: 1 } });
+        return;
+      }
       await this.compactBeforeTurnIfNeeded(abort.signal);
       for (let continuation = 0; continuation <= MAX_CONTINUATIONS; continuation++) {
         const result = await this.streamWithRetries(assistantId, abort.signal);
         const next = await this.settle(assistantId, result, draft, abort.signal);
         if (next === 'done') {
           return;
+        }
+        if (typeof next === 'object') {
+          if ((await this.runToolStep(next, abort.signal)) === 'stopped') {
+            return;
+          }
+          toolSteps++;
+          // A tool step is progress: pauses are counted again from here, and a compaction later in
+          // the loop puts back the request and the last call as the first one of the turn did.
+          continuation = -1;
+          this.compactionsThisTurn = 0;
+          if (toolSteps >= maxToolSteps) {
+            this.emit({
+              type: 'notice',
+              level: 'warning',
+              message: `Stopped after ${toolSteps} tool steps in one turn (marathon.agent.maxToolIterations). Choose Continue to let Claude go on.`,
+            });
+            return;
+          }
+          await this.compactBeforeTurnIfNeeded(abort.signal);
         }
         assistantId = newRecordId('a');
         this.emit({ type: 'turnStarted', assistantId });
@@ -330,15 +430,142 @@ export class ConversationSession {
     } catch (error) {
       // A failure of Marathon itself (not the API): show it and keep what the user typed.
       this.logger.error(error instanceof Error ? error : String(error));
+      await this.closeDanglingToolUses('Not run: Marathon failed before running this call.');
       await this.fail(classifyError(error), draft);
     } finally {
       this.abort = undefined;
+      this.liveTools.clear();
       this.emit({ type: 'generating', generating: false });
     }
   }
 
+  // ------------------------------------------------------------------ tools (Agent mode)
+
+  private agentActive(): boolean {
+    return this.deps.settings().chatMode === 'agent' && this.deps.tools !== undefined;
+  }
+
+  /**
+   * Tools the request carries: Agent mode's available tools; in Ask mode, when the conversation already
+   * holds tool calls, the same definitions with `tool_choice: none` (the API needs them to read the calls).
+   */
+  private requestTools(): { tools: ToolDefinition[]; choiceNone: boolean } | undefined {
+    if (this.agentActive()) {
+      const names = this.deps.tools?.availableTools() ?? [];
+      const tools = names.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]);
+      return tools.length > 0 ? { tools, choiceNone: false } : undefined;
+    }
+    const hasTools = this.history.toMessages().some((message) => message.content.some((block) => block.type === 'tool_use' || block.type === 'tool_result'));
+    return hasTools ? { tools: Object.values(TOOL_DEFINITIONS), choiceNone: true } : undefined;
+  }
+
+  /** Compaction instructions: the user's, else in Agent mode ones that forbid tool calls while summarizing. */
+  private compactionInstructions(): string {
+    const settings = this.deps.settings();
+    if (settings.instructions.trim()) {
+      return settings.instructions;
+    }
+    return this.requestTools() !== undefined ? AGENT_COMPACTION_INSTRUCTIONS : '';
+  }
+
+  private updateTool(item: ToolItem): void {
+    this.liveTools.set(item.id, item);
+    this.emit({ type: 'tool', item });
+  }
+
+  /**
+   * Runs the calls of one answer through the tool host and records their results as one user message
+   * (tool_result blocks, in call order), so every call is answered before the next request.
+   */
+  private async runToolStep(record: AssistantRecord, signal: AbortSignal): Promise<'continue' | 'stopped'> {
+    const blocks = record.content.filter((block) => block.type === 'tool_use');
+    const calls: ToolCall[] = blocks.map((block) => ({ id: String(block.id), name: String(block.name), input: block.input }));
+    const cards = new Map(blocks.map((block) => [String(block.id), toolItem(block, record.id, record.at, 'pending')]));
+    const outcomes = new Map<string, ToolOutcome>();
+    const host = this.deps.tools;
+    const runnable: ToolCall[] = [];
+    for (const call of calls) {
+      const validated = validateToolInput(call.name, call.input);
+      if (!this.agentActive() || host === undefined) {
+        outcomes.set(call.id, { status: 'refused', content: 'Tools are off: the conversation is in Ask mode. Answer without tools.' });
+      } else if (!validated.ok) {
+        outcomes.set(call.id, { status: 'failed', content: validated.message });
+      } else if (!host.availableTools().includes(call.name)) {
+        outcomes.set(call.id, { status: 'refused', content: `${call.name} is not available here (edits and commands are off in Restricted Mode).` });
+      } else if (signal.aborted) {
+        outcomes.set(call.id, { status: 'stopped', content: 'Not run: the user stopped the turn.' });
+      } else {
+        runnable.push(call);
+      }
+    }
+    if (runnable.length > 0 && host !== undefined) {
+      let results: ToolOutcome[];
+      try {
+        results = await host.run(runnable, {
+          conversationId: this.deps.conversationId,
+          messageId: record.id,
+          signal,
+          report: (toolUseId, status, details) => {
+            const card = this.liveTools.get(toolUseId) ?? cards.get(toolUseId);
+            if (card) {
+              this.updateTool({ ...card, status, cwd: details?.cwd ?? card.cwd });
+            }
+          },
+        });
+      } catch (error) {
+        this.logger.error(error instanceof Error ? error : String(error));
+        results = runnable.map(() => ({ status: 'failed' as const, content: `The tool failed inside Marathon: ${error instanceof Error ? error.message : String(error)}` }));
+      }
+      runnable.forEach((call, index) => outcomes.set(call.id, results[index] ?? { status: 'failed', content: 'The tool returned no result.' }));
+    }
+    const content: StoredBlock[] = calls.map((call) => {
+      const outcome = outcomes.get(call.id)!;
+      const block: StoredBlock = { type: 'tool_result', tool_use_id: call.id, content: outcome.content || '(no output)' };
+      if (outcome.status !== 'done') {
+        block.is_error = true;
+      }
+      return block;
+    });
+    const toolRuns: ToolRun[] = calls.map((call) => {
+      const outcome = outcomes.get(call.id)!;
+      return { toolUseId: call.id, status: outcome.status, durationMs: outcome.durationMs };
+    });
+    await this.recordToolResults(content, toolRuns, record, cards);
+    return signal.aborted || toolRuns.some((run) => run.status === 'stopped') ? 'stopped' : 'continue';
+  }
+
+  private async recordToolResults(content: StoredBlock[], toolRuns: ToolRun[], call: AssistantRecord, cards?: Map<string, ToolItem>): Promise<void> {
+    const record: ConversationRecord = { v: 1, kind: 'user', id: newRecordId('t'), at: Date.now(), content, toolRuns };
+    await this.persist(record);
+    this.history.push(record);
+    for (const block of content) {
+      const id = String(block.tool_use_id);
+      const card = this.liveTools.get(id) ?? cards?.get(id) ?? toolItem(call.content.find((candidate) => candidate.id === id) ?? { type: 'tool_use', id }, call.id, call.at, 'pending');
+      const run = toolRuns.find((candidate) => candidate.toolUseId === id);
+      this.updateTool(withToolResult(card, block, run?.status ?? 'done', run?.durationMs));
+    }
+  }
+
+  /** Answers calls left without results (so that the next request is valid), marking them not run. */
+  private async closeDanglingToolUses(reason: string): Promise<void> {
+    await this.ensureHistory();
+    if (!this.history.endsWithToolUse) {
+      return;
+    }
+    const last = [...this.tail].reverse().find((record): record is AssistantRecord => record.kind === 'assistant');
+    if (!last || !hasToolUse(last.content)) {
+      return;
+    }
+    const calls = last.content.filter((block) => block.type === 'tool_use');
+    await this.recordToolResults(
+      calls.map((block) => ({ type: 'tool_result', tool_use_id: block.id, content: reason, is_error: true })),
+      calls.map((block) => ({ toolUseId: String(block.id), status: 'interrupted' })),
+      last,
+    );
+  }
+
   /** Handles one finished request; returns whether the turn goes on with another request. */
-  private async settle(assistantId: string, result: StreamResult, draft: string | undefined, signal: AbortSignal): Promise<'done' | 'continue'> {
+  private async settle(assistantId: string, result: StreamResult, draft: string | undefined, signal: AbortSignal): Promise<'done' | 'continue' | AssistantRecord> {
     const settings = this.deps.settings();
     if (!result.message) {
       const error = result.error ?? { kind: 'unknown' as const, message: 'No answer.', retryable: true };
@@ -365,7 +592,15 @@ export class ConversationSession {
       await this.recordThresholdMarker(first, figures, []);
     }
     const status = message.stop_reason === 'max_tokens' ? 'cut' : message.stop_reason === 'refusal' ? 'refused' : 'done';
-    await this.finishAssistant(assistantId, message.content, message.stop_reason, status, message.model, figures);
+    const record = await this.finishAssistant(assistantId, message.content, message.stop_reason, status, message.model, figures);
+    if (hasToolUse(message.content)) {
+      if (message.stop_reason === 'tool_use' || message.stop_reason === 'pause_turn') {
+        return record;
+      }
+      // Calls cut off by the output limit cannot run; they are answered so the conversation stays valid.
+      await this.closeDanglingToolUses('Not run: the call was cut off at the output limit. Call the tool again with complete input.');
+      return 'done';
+    }
     if (message.stop_reason === 'pause_turn') {
       return 'continue';
     }
@@ -394,6 +629,7 @@ export class ConversationSession {
       usage: figures,
     };
     await this.persist(record);
+    this.liveUsageIds.add(record.id);
     this.ledger.add(figures, priceFor(message.model, settings.prices));
     if (!isLiveCompactionBlock(block)) {
       await this.recordThresholdMarker(block, figures, []);
@@ -454,15 +690,22 @@ export class ConversationSession {
     status: AssistantRecord['status'],
     model: string,
     usage?: UsageFigures,
-  ): Promise<void> {
+  ): Promise<AssistantRecord> {
     const record: AssistantRecord = { v: 1, kind: 'assistant', id: assistantId, at: Date.now(), content, stopReason, status, model, usage };
     await this.persist(record);
     this.history.push(record);
     if (usage) {
+      this.liveUsageIds.add(record.id);
       this.ledger.add(usage, priceFor(model, this.deps.settings().prices));
       this.emit({ type: 'usage', meter: this.meter() });
     }
-    this.emit({ type: 'turnFinished', item: timelineItem(record)[0] ?? { kind: 'assistant', id: assistantId, at: record.at, text: '', status, model } });
+    this.emit({ type: 'turnFinished', item: assistantItem(record) });
+    for (const block of content) {
+      if (block.type === 'tool_use' && typeof block.id === 'string') {
+        this.updateTool(toolItem(block, record.id, record.at, 'pending'));
+      }
+    }
+    return record;
   }
 
   private async fail(error: ClassifiedError, draft?: string): Promise<void> {
@@ -556,9 +799,14 @@ export class ConversationSession {
       max_tokens: Math.max(settings.maxTokens, 4096),
       system: await this.systemBlocks(),
       messages,
-      compaction: settings.instructions.trim() ? { type: 'summarize', instructions: settings.instructions } : { type: 'summarize' },
+      compaction: this.compactionInstructions().trim() ? { type: 'summarize', instructions: this.compactionInstructions() } : { type: 'summarize' },
       betas: [ON_DEMAND_BETA],
     };
+    // The summarizer reads the same tools the conversation used (never runs them).
+    const tools = this.requestTools();
+    if (tools) {
+      body.tools = tools.tools;
+    }
     this.logger.info(`[Compaction] compacting on demand (${covered} messages)`);
     let response: { content: StoredBlock[]; stop_reason: string | null; usage: ApiUsage; model: string };
     try {
@@ -630,6 +878,13 @@ export class ConversationSession {
       system: await this.systemBlocks(),
       messages: withCacheBreakpoints(messages),
     };
+    const tools = this.requestTools();
+    if (tools) {
+      body.tools = tools.tools;
+      if (tools.choiceNone) {
+        body.tool_choice = { type: 'none' };
+      }
+    }
     if (!this.compactionSupported) {
       return body;
     }
@@ -652,8 +907,9 @@ export class ConversationSession {
       // Marathon pauses after every compaction to put the current request back verbatim.
       pause_after_compaction: true,
     };
-    if (settings.instructions.trim()) {
-      edit.instructions = settings.instructions;
+    const instructions = this.compactionInstructions();
+    if (instructions.trim()) {
+      edit.instructions = instructions;
     }
     body.context_management = { edits: [edit] };
     return body;
@@ -731,6 +987,14 @@ export class ConversationSession {
         armIdle();
         if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
           this.emit({ type: 'textDelta', assistantId, text: event.delta.text });
+        } else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+          // A card per call as soon as the model starts writing it; its input follows when complete.
+          this.updateTool(toolItem({ type: 'tool_use', id: event.content_block.id, name: event.content_block.name, input: undefined }, assistantId, Date.now(), 'pending'));
+        } else if (event.type === 'content_block_stop') {
+          const block = stream.currentMessage?.content[event.index] as unknown as StoredBlock | undefined;
+          if (block?.type === 'tool_use') {
+            this.updateTool(toolItem(block, assistantId, Date.now(), 'pending'));
+          }
         }
       }
       const final = await stream.finalMessage();

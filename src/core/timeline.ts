@@ -1,13 +1,64 @@
 // Maps stored records to what the chat view shows. Records the user never sees map to nothing.
-import type { TimelineItem } from '../shared/protocol';
-import { textOf, typedText, type ConversationRecord } from './records';
+import type { TimelineItem, ToolStatus } from '../shared/protocol';
+import { isToolResultRecord, textOf, toolResultText, typedText, type ConversationRecord, type StoredBlock } from './records';
+import { clip, describeToolCall, isToolName, toolKind } from './tools';
+
+export type ToolItem = Extract<TimelineItem, { kind: 'tool' }>;
+
+/** Characters of a tool result shown in its card; the model gets the whole result. */
+export const TOOL_RESULT_DISPLAY_CHARS = 4000;
+
+/** The card of one tool_use block, before anything is known of how it ran. */
+export function toolItem(block: StoredBlock, messageId: string, at: number, status: ToolStatus): ToolItem {
+  const name = typeof block.name === 'string' ? block.name : 'unknown';
+  const { title, detail } = describeToolCall(name, block.input);
+  const input = typeof block.input === 'object' && block.input !== null ? (block.input as Record<string, unknown>) : {};
+  return {
+    kind: 'tool',
+    id: typeof block.id === 'string' ? block.id : '',
+    at,
+    messageId,
+    name,
+    toolKind: isToolName(name) ? toolKind(name) : 'read',
+    title,
+    detail,
+    cwd: name === 'run_command' ? (typeof input.cwd === 'string' && input.cwd.trim() !== '' ? input.cwd : '.') : undefined,
+    status,
+  };
+}
+
+/** The result part of a card, from a tool_result block. */
+export function withToolResult(item: ToolItem, block: StoredBlock, status: ToolStatus, durationMs?: number): ToolItem {
+  return { ...item, status, result: clip(toolResultText(block), TOOL_RESULT_DISPLAY_CHARS), durationMs };
+}
+
+/** The answer's own item (its text), even when it holds only tool calls; the live view needs it. */
+export function assistantItem(record: Extract<ConversationRecord, { kind: 'assistant' }>): Extract<TimelineItem, { kind: 'assistant' }> {
+  const calls = toolUses(record.content).length;
+  return { kind: 'assistant', id: record.id, at: record.at, text: textOf(record.content), status: record.status, model: record.model, toolCalls: calls > 0 ? calls : undefined };
+}
+
+function toolUses(content: readonly StoredBlock[]): StoredBlock[] {
+  return content.filter((block) => block.type === 'tool_use');
+}
 
 export function timelineItem(record: ConversationRecord): TimelineItem[] {
   switch (record.kind) {
     case 'user':
+      if (isToolResultRecord(record)) {
+        // Results update the cards of their calls (see timelineItems); alone they show nothing.
+        return [];
+      }
       return [{ kind: 'user', id: record.id, at: record.at, text: typedText(record.content), attachments: record.attachments }];
     case 'assistant': {
       const text = textOf(record.content);
+      const calls = toolUses(record.content);
+      if (calls.length > 0) {
+        const cards = calls.map((block) => toolItem(block, record.id, record.at, 'interrupted'));
+        return text.trim().length === 0 && record.status === 'done'
+          ? cards
+          : [{ kind: 'assistant', id: record.id, at: record.at, text, status: record.status, model: record.model, toolCalls: calls.length }, ...cards];
+      }
       // A paused compaction's response holds only the block; its marker record shows it.
       if (text.length === 0 && record.status === 'done' && record.content.every((block) => block.type === 'compaction')) {
         return [];
@@ -40,7 +91,10 @@ export function timelineItem(record: ConversationRecord): TimelineItem[] {
   }
 }
 
-/** Timeline items of records, oldest first, leaving out messages replaced by an edit and their answers. */
+/**
+ * Timeline items of records, oldest first, leaving out messages replaced by an edit and their answers.
+ * Tool results complete the cards of the calls they answer.
+ */
 export function timelineItems(records: readonly ConversationRecord[]): TimelineItem[] {
   const items: TimelineItem[] = [];
   for (const record of records) {
@@ -48,6 +102,16 @@ export function timelineItems(records: readonly ConversationRecord[]): TimelineI
       const index = items.findIndex((item) => item.id === record.replaces);
       if (index >= 0) {
         items.length = index;
+      }
+    }
+    if (record.kind === 'user' && isToolResultRecord(record)) {
+      for (const block of record.content) {
+        const index = block.type === 'tool_result' ? items.findIndex((item) => item.kind === 'tool' && item.id === block.tool_use_id) : -1;
+        const card = items[index];
+        if (card?.kind === 'tool') {
+          const run = record.toolRuns?.find((candidate) => candidate.toolUseId === card.id);
+          items[index] = withToolResult(card, block, run?.status ?? (block.is_error === true ? 'failed' : 'done'), run?.durationMs);
+        }
       }
     }
     items.push(...timelineItem(record));

@@ -24,6 +24,25 @@ interface Proposal {
   content: string;
   /** The file had unsaved changes before: keep it unsaved after applying, as the user left it. */
   wasDirty: boolean;
+  /** Agent mode's edits: the file does not exist yet and is created on Apply. */
+  isNew?: boolean;
+  /** Called once the user decided (Agent mode waits for it). */
+  settle?: (decision: ReviewDecision) => void;
+  /** Runs just before the write, with what the file holds (a checkpoint); undefined for a new file. */
+  beforeApply?: (previous: string | undefined) => Promise<void>;
+}
+
+/** How a reviewed change ended: written, discarded by the user, or not written (the file changed meanwhile). */
+export type ReviewDecision = 'accepted' | 'discarded' | 'failed';
+
+/** A change computed elsewhere (Agent mode's edit_file), reviewed in the same diff flow as Apply. */
+export interface ReviewRequest {
+  target: vscode.Uri;
+  /** What the file holds now ('' for a new file), and what it would hold. */
+  original: string;
+  content: string;
+  isNew: boolean;
+  beforeApply?: (previous: string | undefined) => Promise<void>;
 }
 
 type Target = { uri: vscode.Uri; code: string; selection?: vscode.Selection } | { refused: string };
@@ -49,8 +68,10 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
         // Closing the diff tab by hand is a Discard.
         for (const tab of event.closed) {
           const uri = proposalUriOf(tab);
+          const proposal = uri === undefined ? undefined : this.proposals.get(uri.toString());
           if (uri !== undefined && this.proposals.delete(uri.toString())) {
             this.deps.logger.info('[Apply] proposal closed without applying');
+            proposal?.settle?.('discarded');
           }
         }
         this.updateContext();
@@ -117,6 +138,28 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
     return uri;
   }
 
+  /**
+   * Opens the diff of a change computed elsewhere (Agent mode's edit_file) without writing anything;
+   * `decision` resolves when the user applies or discards it (editor-title buttons, commands, or the
+   * chat's Approve/Refuse through `accept`/`discard` with the returned URI).
+   */
+  async review(request: ReviewRequest): Promise<{ uri: vscode.Uri; decision: Promise<ReviewDecision> }> {
+    const name = path.posix.basename(request.target.path);
+    const uri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${++this.counter}/${name}` });
+    let settle: (decision: ReviewDecision) => void = () => undefined;
+    const decision = new Promise<ReviewDecision>((resolve) => {
+      settle = resolve;
+    });
+    const wasDirty = request.isNew ? false : vscode.workspace.textDocuments.some((document) => document.uri.toString() === request.target.toString() && document.isDirty);
+    this.proposals.set(uri.toString(), { uri, target: request.target, original: request.original, content: request.content, wasDirty, isNew: request.isNew, settle, beforeApply: request.beforeApply });
+    // A new file is compared with an empty document (the provider answers '' for it).
+    const left = request.isNew ? vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${this.counter}/empty/${name}` }) : request.target;
+    const title = request.isNew ? `Marathon: new file ${name}` : `Marathon: proposed change ↔ ${name}`;
+    await vscode.commands.executeCommand('vscode.diff', left, uri, title, { preview: false, preserveFocus: true });
+    this.updateContext();
+    return { uri, decision };
+  }
+
   /** Writes the proposal into its file (one undoable edit) and closes the diff. */
   async accept(uri?: vscode.Uri): Promise<boolean> {
     const proposal = this.find(uri);
@@ -124,21 +167,33 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
       void vscode.window.showInformationMessage('Marathon: there is no proposed change to apply.');
       return false;
     }
+    if (proposal.isNew) {
+      return this.acceptNewFile(proposal);
+    }
     const document = await vscode.workspace.openTextDocument(proposal.target);
     const current = document.getText();
     if (current !== proposal.original) {
       void vscode.window.showWarningMessage(
         'Marathon: the file changed after the proposal was made, so it was not applied. Apply the code from the chat again.',
       );
+      if (proposal.settle) {
+        this.proposals.delete(proposal.uri.toString());
+        await this.closeTabs(proposal.uri);
+        proposal.settle('failed');
+      }
       return false;
     }
     this.proposals.delete(proposal.uri.toString());
+    if (!(await this.runBeforeApply(proposal, current))) {
+      return false;
+    }
     const edit = new vscode.WorkspaceEdit();
     const change = minimalChange(current, proposal.content);
     edit.replace(document.uri, new vscode.Range(document.positionAt(change.start), document.positionAt(change.end)), change.text);
     const applied = await vscode.workspace.applyEdit(edit);
     if (!applied) {
       void vscode.window.showErrorMessage('Marathon: VS Code could not apply the change.');
+      proposal.settle?.('failed');
       return false;
     }
     if (!proposal.wasDirty && document.uri.scheme === 'file') {
@@ -148,6 +203,53 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
     // Show the file, so that Undo is one keystroke away.
     await vscode.window.showTextDocument(document, { preview: false });
     this.deps.logger.info(`[Apply] applied a change to ${vscode.workspace.asRelativePath(proposal.target)}`);
+    proposal.settle?.('accepted');
+    return true;
+  }
+
+  /** The hook before a write (a checkpoint); if it fails, nothing is written. */
+  private async runBeforeApply(proposal: Proposal, previous: string | undefined): Promise<boolean> {
+    try {
+      await proposal.beforeApply?.(previous);
+      return true;
+    } catch (error) {
+      this.deps.logger.error(error instanceof Error ? error : String(error));
+      void vscode.window.showErrorMessage('Marathon: could not save a checkpoint of the file, so the change was not applied.');
+      await this.closeTabs(proposal.uri);
+      proposal.settle?.('failed');
+      return false;
+    }
+  }
+
+  /** Creates a reviewed new file: one WorkspaceEdit (create, then insert), saved, so Undo takes it back. */
+  private async acceptNewFile(proposal: Proposal): Promise<boolean> {
+    this.proposals.delete(proposal.uri.toString());
+    try {
+      await vscode.workspace.fs.stat(proposal.target);
+      void vscode.window.showWarningMessage('Marathon: the file was created meanwhile, so the proposal was not applied.');
+      await this.closeTabs(proposal.uri);
+      proposal.settle?.('failed');
+      return false;
+    } catch {
+      // Absent, as expected.
+    }
+    if (!(await this.runBeforeApply(proposal, undefined))) {
+      return false;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.createFile(proposal.target, { ignoreIfExists: false });
+    edit.insert(proposal.target, new vscode.Position(0, 0), proposal.content);
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      void vscode.window.showErrorMessage('Marathon: VS Code could not create the file.');
+      proposal.settle?.('failed');
+      return false;
+    }
+    const document = await vscode.workspace.openTextDocument(proposal.target);
+    await document.save();
+    await this.closeTabs(proposal.uri);
+    await vscode.window.showTextDocument(document, { preview: false });
+    this.deps.logger.info(`[Apply] created ${vscode.workspace.asRelativePath(proposal.target)}`);
+    proposal.settle?.('accepted');
     return true;
   }
 
@@ -158,6 +260,7 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
     }
     this.proposals.delete(proposal.uri.toString());
     await this.closeTabs(proposal.uri);
+    proposal.settle?.('discarded');
   }
 
   /** The proposal named by `uri`, else the one in the active diff, else the only one. */

@@ -1,6 +1,6 @@
 // Typed access to Marathon's settings, validated once here so the rest of the code can trust them.
 import * as vscode from 'vscode';
-import type { CompactionMode } from '../shared/protocol';
+import type { ChatMode, CompactionMode } from '../shared/protocol';
 import { MIN_TRIGGER_TOKENS } from '../core/betas';
 import type { ModelPrice } from '../core/usage';
 
@@ -89,4 +89,29 @@ export function readSettings(): { settings: MarathonSettings; problems: Settings
   }
 
   return { settings: { model: model.trim(), apiBaseUrl, maxTokens, triggerTokens, instructions, mode, keepRecentTurns, prices, maxFileBytes }, problems };
+}
+
+/** Agent mode's settings (`marathon.mode`, `marathon.agent.*`); out-of-range numbers fall back to the defaults. */
+export interface AgentSettings {
+  mode: ChatMode;
+  autoApproveReadOnly: boolean;
+  maxToolIterations: number;
+  commandTimeoutSeconds: number;
+  /** Cap of a command's output and of search results sent to the model. */
+  maxOutputBytes: number;
+}
+
+export function readAgentSettings(): AgentSettings {
+  const config = vscode.workspace.getConfiguration('marathon');
+  const integer = (key: string, fallback: number, min: number, max: number): number => {
+    const value = config.get<number>(key, fallback);
+    return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+  };
+  return {
+    mode: config.get<string>('mode', 'ask') === 'agent' ? 'agent' : 'ask',
+    autoApproveReadOnly: config.get<boolean>('agent.autoApproveReadOnly', true) !== false,
+    maxToolIterations: integer('agent.maxToolIterations', 25, 1, 500),
+    commandTimeoutSeconds: integer('agent.commandTimeoutSeconds', 120, 1, 3600),
+    maxOutputBytes: integer('agent.maxOutputBytes', 32 * 1024, 1024, 1024 * 1024),
+  };
 }

@@ -15,8 +15,9 @@ import {
 } from '../shared/protocol';
 import type { ApiKeyStore, Credentials } from './apiKey';
 import type { ProposalManager } from './apply';
-import { readSettings, type MarathonSettings } from './config';
+import { readAgentSettings, readSettings, type MarathonSettings } from './config';
 import type { ContextService } from './context/service';
+import type { AgentMessage, AgentMode } from './agent';
 import { loadEngine } from './engine';
 import { buildSystemPrompt } from './systemPrompt';
 
@@ -43,9 +44,14 @@ export class ChatController implements vscode.Disposable {
     private readonly proposals?: ProposalManager,
     /** Workspace context on request: the @ picker, pending attachments, pinned files. */
     private readonly workspaceContext?: ContextService,
+    /** Agent mode: tools with approval, checkpoints, Restore to here; absent, every turn is plain chat. */
+    private readonly agent?: AgentMode,
   ) {
     if (workspaceContext) {
       this.disposables.push(workspaceContext.onDidChangeAttachments((id) => this.postAttachments(id)));
+    }
+    if (agent) {
+      this.disposables.push(agent.tools.onDidChange(() => this.postAgent()));
     }
     this.disposables.push(
       // Apply and other edits light up as soon as the user trusts the workspace.
@@ -56,6 +62,7 @@ export class ChatController implements vscode.Disposable {
           this.reportSettingsProblems();
           const { settings } = readSettings();
           this.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: settings.model });
+          this.postAgent();
         }
       }),
     );
@@ -161,6 +168,13 @@ export class ChatController implements vscode.Disposable {
       case 'attachments/togglePin':
         await this.handleContext(message);
         return;
+      case 'settings/setMode':
+      case 'tool/approve':
+      case 'tool/refuse':
+      case 'tools/setAutoApprove':
+      case 'checkpoint/restore':
+        await this.handleAgent(message);
+        return;
       default:
         assertNever(message);
     }
@@ -192,6 +206,25 @@ export class ChatController implements vscode.Disposable {
         return;
       default:
         assertNever(message);
+    }
+  }
+
+  /** Agent mode's messages: the mode switch, approvals, auto-approve, Restore to here. */
+  private async handleAgent(message: AgentMessage): Promise<void> {
+    if (!this.agent) {
+      this.broadcast({ type: 'notice/show', level: 'info', message: 'Agent mode is not available here.' });
+      return;
+    }
+    const session = await this.activeSession();
+    const store = await this.getStore();
+    if (await this.agent.handle(message, session.id, () => store.readAll(session.id))) {
+      this.postAgent();
+    }
+  }
+
+  private postAgent(): void {
+    if (this.agent) {
+      this.broadcast({ type: 'agent/didChange', agent: this.agent.state(this.session?.id) });
     }
   }
 
@@ -339,6 +372,7 @@ export class ChatController implements vscode.Disposable {
       compactionMode: settings.mode,
       model: settings.model,
       workspaceTrusted: vscode.workspace.isTrusted,
+      agent: this.agent?.state(session.id),
     };
   }
 
@@ -378,6 +412,7 @@ export class ChatController implements vscode.Disposable {
       client: () => this.client(),
       settings: () => this.sessionSettings(),
       systemPrompt: buildSystemPrompt,
+      tools: this.agent?.tools,
       pinnedBlocks: () => this.workspaceContext?.pinnedBlocks(id) ?? Promise.resolve([]),
       logger: this.logger,
       retry: retryPolicyFromEnvironment(),
@@ -447,6 +482,9 @@ export class ChatController implements vscode.Disposable {
         return;
       case 'notice':
         this.broadcast({ type: 'notice/show', level: event.level, message: event.message });
+        return;
+      case 'tool':
+        this.broadcast({ type: 'tool/didChange', item: event.item });
         return;
       case 'retrying':
         this.broadcast({
@@ -532,6 +570,8 @@ export class ChatController implements vscode.Disposable {
       keepRecentTurns: settings.keepRecentTurns,
       contextWindow: this.contextWindows.get(settings.model) ?? DEFAULT_CONTEXT_WINDOW,
       prices: settings.prices,
+      chatMode: this.agent ? readAgentSettings().mode : 'ask',
+      maxToolIterations: readAgentSettings().maxToolIterations,
     };
   }
 

@@ -79,6 +79,28 @@ export interface ContextMeter {
 
 export type AssistantStatus = 'done' | 'streaming' | 'stopped' | 'interrupted' | 'cut' | 'refused';
 
+/** `ask`: chat only (no tools). `agent`: Claude may read, search, edit and run, with approval. */
+export type ChatMode = 'ask' | 'agent';
+
+/** What a tool does, for approval rules: reads may be auto-approved; edits and commands ask. */
+export type ToolKind = 'read' | 'edit' | 'command';
+
+/**
+ * A tool call's card: `pending` while the model writes it, `awaitingApproval` until the user decides,
+ * then `running` and one of the ends. `interrupted`: the call never ran (reload or stop before it started).
+ */
+export type ToolStatus = 'pending' | 'awaitingApproval' | 'running' | 'done' | 'refused' | 'failed' | 'stopped' | 'interrupted';
+
+/** Agent mode as the view shows it. */
+export interface AgentState {
+  mode: ChatMode;
+  /** False in Restricted Mode: only read-only tools are offered. */
+  editsAllowed: boolean;
+  autoApproveReadOnly: boolean;
+  /** Edits and commands run without asking, for the active conversation only; shown while on. */
+  autoApproveConversation: boolean;
+}
+
 export type TimelineItem =
   | { kind: 'user'; id: string; at: number; text: string; attachments?: AttachmentSummary[] }
   | {
@@ -88,6 +110,8 @@ export type TimelineItem =
       text: string;
       status: AssistantStatus;
       model?: string;
+      /** Tool calls of this answer, shown as their own cards; an answer of calls only has no bubble. */
+      toolCalls?: number;
     }
   | {
       kind: 'compaction';
@@ -108,7 +132,26 @@ export type TimelineItem =
       /** How many pinned files were re-sent fresh after the summary. */
       pinnedCount?: number;
     }
-  | { kind: 'error'; id: string; at: number; errorKind: ErrorKind; message: string; retryable: boolean };
+  | { kind: 'error'; id: string; at: number; errorKind: ErrorKind; message: string; retryable: boolean }
+  | {
+      /** One tool call; `id` is the tool_use id. Every string here is untrusted text. */
+      kind: 'tool';
+      id: string;
+      at: number;
+      /** The assistant message that made the call. */
+      messageId: string;
+      name: string;
+      toolKind: ToolKind;
+      title: string;
+      /** The call's input as the user reviews it (the command line, the replaced text). */
+      detail?: string;
+      /** Working folder of a command, shown before it runs. */
+      cwd?: string;
+      status: ToolStatus;
+      /** What went back to the model (cut for display). */
+      result?: string;
+      durationMs?: number;
+    };
 
 export interface ConversationView {
   id: string;
@@ -128,6 +171,7 @@ export interface ViewState {
   model: string;
   /** False in Restricted Mode: Apply and other edits are unavailable. */
   workspaceTrusted: boolean;
+  agent?: AgentState;
 }
 
 export type HostCommand = 'setApiKey' | 'openSettings' | 'showLog' | 'openInEditor';
@@ -172,7 +216,15 @@ export type ToHost =
   | { type: 'attachments/remove'; id: string }
   | { type: 'attachments/togglePin'; id: string }
   /** `path`: the target file named in the code fence (```ts src/a.ts), workspace-relative. */
-  | { type: 'code/apply'; code: string; language?: string; path?: string };
+  | { type: 'code/apply'; code: string; language?: string; path?: string }
+  | { type: 'settings/setMode'; mode: ChatMode }
+  /** Decide a tool call waiting for approval (`all`: every call of the turn waiting now). */
+  | { type: 'tool/approve'; toolUseId: string; all?: boolean }
+  | { type: 'tool/refuse'; toolUseId: string }
+  /** `readOnly`: the setting for read-only tools; `conversation`: edits and commands, this conversation only. */
+  | { type: 'tools/setAutoApprove'; scope: 'readOnly' | 'conversation'; on: boolean }
+  /** Revert the workspace files Marathon changed after this timeline item (after a confirmation). */
+  | { type: 'checkpoint/restore'; itemId: string };
 
 export type ToWebview =
   /** `focusItemId`: the item to scroll to and highlight (a search hit), loading older pages if needed. */
@@ -202,7 +254,10 @@ export type ToWebview =
   | { type: 'attachments/didChange'; conversationId: string; chips: AttachmentChip[] }
   /** An attach was refused; with `canTruncate` the webview offers to attach the first part. */
   | { type: 'context/attachFailed'; itemId: string; message: string; canTruncate: boolean }
-  | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string };
+  | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string }
+  /** A tool card changed (status, input, result); the webview adds or replaces it by id. */
+  | { type: 'tool/didChange'; item: Extract<TimelineItem, { kind: 'tool' }> }
+  | { type: 'agent/didChange'; agent: AgentState };
 
 export function assertNever(value: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(value)}`);
@@ -233,6 +288,11 @@ const toHostTypes: ReadonlySet<string> = new Set<ToHost['type']>([
   'context/attach',
   'attachments/remove',
   'attachments/togglePin',
+  'settings/setMode',
+  'tool/approve',
+  'tool/refuse',
+  'tools/setAutoApprove',
+  'checkpoint/restore',
 ]);
 
 /** Guards inbound messages at the host edge: the webview is not trusted to send well-formed data. */
@@ -285,6 +345,16 @@ export function isToHost(value: unknown): value is ToHost {
     case 'attachments/remove':
     case 'attachments/togglePin':
       return typeof message.id === 'string';
+    case 'settings/setMode':
+      return message.mode === 'ask' || message.mode === 'agent';
+    case 'tool/approve':
+      return typeof message.toolUseId === 'string' && message.toolUseId.length <= 256 && (message.all === undefined || typeof message.all === 'boolean');
+    case 'tool/refuse':
+      return typeof message.toolUseId === 'string' && message.toolUseId.length <= 256;
+    case 'tools/setAutoApprove':
+      return (message.scope === 'readOnly' || message.scope === 'conversation') && typeof message.on === 'boolean';
+    case 'checkpoint/restore':
+      return typeof message.itemId === 'string' && message.itemId.length <= 256;
     default:
       return true;
   }

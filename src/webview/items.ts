@@ -1,6 +1,7 @@
 // Builds the DOM of one timeline item. Buttons carry `data-action`; the timeline handles every
 // click by delegation, so an element rebuilt from the HTML cache needs no listeners re-attached.
 import type { AssistantStatus, ErrorKind, TimelineItem } from '../shared/protocol';
+import { createToolCard, estimateToolHeight } from './agent';
 import { button, h, icon } from './dom';
 import { formatCost, formatTime, formatTokens } from './format';
 import { fragmentHtml, fromCachedHtml, renderMarkdown } from './markdown';
@@ -87,6 +88,8 @@ function messageTools(who: string): HTMLElement {
     { class: 'msg-tools' },
     button({ label: `Copy ${who} message`, icon: 'copy', action: 'msg-copy', testid: 'msg-copy', title: 'Copy message' }),
     button({ label: `Quote ${who} message in the prompt`, icon: 'quote', action: 'msg-quote', testid: 'msg-quote', title: 'Use in prompt' }),
+    // Agent mode: revert the files Claude changed after this message (shown in Agent mode only).
+    button({ label: `Restore the workspace files to before ${who} message`, icon: 'discard', action: 'restore-here', testid: 'restore-here', title: 'Restore to here', class: 'restore-here' }),
   );
 }
 
@@ -456,6 +459,10 @@ export function createItemElement(entry: Entry, context: ItemContext = noContext
       return createCompaction(entry, item, context);
     case 'error':
       return createError(item);
+    case 'tool':
+      return createToolCard(item, entry.expanded, (open) => {
+        entry.expanded = open;
+      });
   }
 }
 
@@ -473,5 +480,7 @@ export function estimateHeight(item: TimelineItem, width: number): number {
       return item.paused === true ? 84 : 48;
     case 'error':
       return 96;
+    case 'tool':
+      return estimateToolHeight(item);
   }
 }

@@ -2,6 +2,7 @@
 // UI they concern, and keeps UI details (draft, scroll, history search) across reloads.
 import './chat.css';
 import { assertNever, type TimelineItem, type ToWebview } from '../shared/protocol';
+import { AgentBar } from './agent';
 import { Composer } from './composer';
 import { h } from './dom';
 import { EmptyState } from './emptyState';
@@ -58,12 +59,15 @@ const timeline = new Timeline({
   },
 });
 const emptyState = new EmptyState(post, (text) => composer.sendText(text));
+const agentBar = new AgentBar(post);
+/** Tool calls waiting for approval, in the order they asked. */
+const waitingTools = new Set<string>();
 
 root.append(
   header.element,
   notices.element,
   h('main', { class: 'timeline-wrap' }, timeline.element, timeline.segmentBanner, emptyState.element),
-  h('footer', { class: 'footer' }, meter.element, composer.element),
+  h('footer', { class: 'footer' }, meter.element, agentBar.element, composer.element),
   liveRegion,
 );
 
@@ -77,6 +81,7 @@ function applySnapshot(next: ViewSnapshot): void {
   composer.setGenerating(next.generating);
   emptyState.update(next.backend, next.model);
   root.classList.toggle('untrusted', !next.workspaceTrusted);
+  agentBar.update(next.agent);
 }
 
 function onBootstrap(message: Extract<ToWebview, { type: 'state/bootstrap' }>): void {
@@ -84,6 +89,13 @@ function onBootstrap(message: Extract<ToWebview, { type: 'state/bootstrap' }>): 
   const ui = getUiState();
   const sameConversation = ui.activeId === state.active.id;
   applySnapshot(snapshotOf(state));
+  waitingTools.clear();
+  for (const item of state.active.items) {
+    if (item.kind === 'tool' && item.status === 'awaitingApproval') {
+      waitingTools.add(item.id);
+    }
+  }
+  agentBar.setWaiting(Array.from(waitingTools));
   timeline.reset(state.active.id, state.active.items, state.active.hasOlder, sameConversation ? ui.scroll : undefined);
   if (message.focusItemId !== undefined) {
     timeline.focusItem(message.focusItemId);
@@ -156,6 +168,10 @@ function handle(message: ToWebview): void {
       break;
     case 'chat/done':
       timeline.finishStream(message.item);
+      // An answer that only called tools shows as its cards, without an empty bubble.
+      if (message.item.kind === 'assistant' && message.item.text.trim() === '' && (message.item.toolCalls ?? 0) > 0 && message.item.status === 'done') {
+        timeline.remove(message.item.id);
+      }
       announceDone(message.item);
       break;
     case 'chat/failed':
@@ -200,6 +216,22 @@ function handle(message: ToWebview): void {
       break;
     case 'timeline/older':
       timeline.prependOlder(message.conversationId, message.items, message.hasOlder);
+      break;
+    case 'tool/didChange':
+      timeline.upsert(message.item);
+      if (message.item.status === 'awaitingApproval') {
+        waitingTools.add(message.item.id);
+        announce(`Claude asks to ${message.item.title}. Approval needed.`);
+      } else {
+        waitingTools.delete(message.item.id);
+      }
+      agentBar.setWaiting(Array.from(waitingTools));
+      break;
+    case 'agent/didChange':
+      if (snapshot !== undefined) {
+        snapshot = reduceSnapshot(snapshot, message);
+      }
+      agentBar.update(message.agent);
       break;
     case 'search/results':
       header.showSearchResults(message.query, message.hits);

@@ -27,6 +27,8 @@ export function reduceSnapshot(snapshot: ViewSnapshot, message: ToWebview): View
       return { ...snapshot, conversations: message.conversations, activeTitle: message.activeTitle };
     case 'settings/didChange':
       return { ...snapshot, compactionMode: message.compactionMode, model: message.model };
+    case 'agent/didChange':
+      return { ...snapshot, agent: message.agent };
     default:
       return snapshot;
   }

@@ -260,6 +260,15 @@ export class Timeline {
     this.afterStructureChange();
   }
 
+  /** Removes one item (an answer that held only tool calls, shown as their cards). */
+  remove(id: string): void {
+    const entry = this.byId.get(id);
+    if (entry !== undefined) {
+      this.removeEntry(entry);
+      this.schedule(true);
+    }
+  }
+
   /** Removes an item and everything after it (a user message that was edited and re-sent). */
   removeFrom(id: string): void {
     const index = this.indexOf(id);
@@ -475,7 +484,7 @@ export class Timeline {
     this.lastCompaction = -1;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const item = this.entries[i]?.item;
-      if (item?.kind === 'compaction' && !item.failed) {
+      if (item?.kind === 'compaction' && !item.failed && item.compactionKind !== 'trim') {
         this.lastCompaction = i;
         break;
       }
@@ -816,6 +825,21 @@ export class Timeline {
       case 'compact-now':
         this.host.post({ type: 'conversation/compact' });
         break;
+      case 'tool-approve':
+      case 'tool-refuse': {
+        const item = this.itemOf(control);
+        if (item?.kind === 'tool') {
+          this.host.post({ type: control.dataset.action === 'tool-approve' ? 'tool/approve' : 'tool/refuse', toolUseId: item.id });
+        }
+        break;
+      }
+      case 'restore-here': {
+        const item = this.itemOf(control);
+        if (item !== undefined) {
+          this.host.post({ type: 'checkpoint/restore', itemId: item.id });
+        }
+        break;
+      }
       case 'msg-copy': {
         const item = this.itemOf(control);
         if (item?.kind === 'user' || item?.kind === 'assistant') {

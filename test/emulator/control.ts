@@ -1,7 +1,7 @@
 // Typed client of the control API, for tests that run in another process than the emulator
 // (extension host, browser driver). In-process tests can use EmulatorHandle.state directly.
 
-import type { ConfigPatch, EmulatorConfig, Fault, RecordedRequest, ScriptedReply } from './types';
+import type { ConfigPatch, EmulatorConfig, ExpectationResult, Fault, RecordedRequest, ScriptedReply } from './types';
 
 export class EmulatorControl {
   constructor(readonly baseUrl: string) {}
@@ -32,6 +32,11 @@ export class EmulatorControl {
   /** Returns the whole fault queue after appending. */
   async addFaults(faults: Fault[]): Promise<Fault[]> {
     return (await this.call<{ faults: Fault[] }>('POST', 'faults', { faults })).faults;
+  }
+
+  /** What scripted replies expected of the tool results they received, in order. */
+  async expectations(): Promise<ExpectationResult[]> {
+    return (await this.call<{ expectations: ExpectationResult[] }>('GET', 'expectations')).expectations;
   }
 
   /** Returns the whole scripted-reply queue after appending. */

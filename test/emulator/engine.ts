@@ -36,6 +36,8 @@ export interface EngineContext {
   readonly signingSecret: string;
   readonly cache: PromptCache;
   nextReply(): ScriptedReply | undefined;
+  /** Records whether the request's tool results meet what a scripted reply expects. */
+  checkToolResults?(reply: ScriptedReply, messages: Message[]): void;
   takeNullCompaction(): boolean;
   takeOnDemandFailure(): OnDemandFailStopReason | undefined;
 }
@@ -264,6 +266,9 @@ class Run {
       }
     }
     const scripted = this.ctx.nextReply();
+    if (scripted?.expectToolResult) {
+      this.ctx.checkToolResults?.(scripted, this.req.messages);
+    }
     const plan = scripted
       ? scriptedPlan(scripted, this.config.chunkDelayMs)
       : defaultPlan(lastUserText(this.effective), this.summary, this.config.chunkDelayMs);

@@ -287,6 +287,7 @@ class EmulatorServer {
         config: () => ({ config: state.config }),
         faults: () => ({ faults: state.faults }),
         script: () => ({ replies: state.replies }),
+        expectations: () => ({ expectations: state.expectations }),
       };
       const mutate = mutations[action];
       const view = views[action];

@@ -5,7 +5,9 @@ import type { EngineContext } from './engine';
 import type {
   ConfigPatch,
   EmulatorConfig,
+  ExpectationResult,
   Fault,
+  Message,
   JsonValue,
   OnDemandFailStopReason,
   RecordedRequest,
@@ -25,6 +27,9 @@ export class EmulatorState implements EngineContext {
   /** FIFO; each sampling (not a compaction-only response) consumes one. */
   readonly replies: ScriptedReply[] = [];
   readonly cache = new PromptCache();
+  /** Outcomes of scripted replies' tool-result expectations, in order. */
+  readonly expectations: ExpectationResult[] = [];
+  private repliesTaken = 0;
   private overrides: ConfigPatch = {};
   // Compaction faults wait, once taken from the queue, for the next compaction of their kind.
   private armedNullCompactions = 0;
@@ -57,6 +62,8 @@ export class EmulatorState implements EngineContext {
     this.requests.length = 0;
     this.faults.length = 0;
     this.replies.length = 0;
+    this.expectations.length = 0;
+    this.repliesTaken = 0;
     this.overrides = {};
     this.armedNullCompactions = 0;
     this.armedOnDemandFailures.length = 0;
@@ -73,7 +80,33 @@ export class EmulatorState implements EngineContext {
   }
 
   nextReply(): ScriptedReply | undefined {
-    return this.replies.shift();
+    const reply = this.replies.shift();
+    if (reply) {
+      this.repliesTaken++;
+    }
+    return reply;
+  }
+
+  checkToolResults(reply: ScriptedReply, messages: Message[]): void {
+    const last = messages[messages.length - 1];
+    const results = last?.role === 'user' ? last.content.filter((block) => block.type === 'tool_result') : [];
+    for (const expected of reply.expectToolResult ?? []) {
+      const result = expected.toolUseId === undefined ? results[0] : results.find((block) => block['tool_use_id'] === expected.toolUseId);
+      const content = result?.['content'];
+      const text = typeof content === 'string' ? content : Array.isArray(content) ? content.map((inner) => (isObject(inner) && typeof inner['text'] === 'string' ? inner['text'] : '')).join('') : '';
+      const problems: string[] = [];
+      if (!result) {
+        problems.push(`no tool_result${expected.toolUseId ? ` for ${expected.toolUseId}` : ''} in the last user message`);
+      } else {
+        if (expected.includes !== undefined && !text.includes(expected.includes)) {
+          problems.push(`content does not include ${JSON.stringify(expected.includes)}: ${JSON.stringify(text.slice(0, 200))}`);
+        }
+        if (expected.isError !== undefined && (result['is_error'] === true) !== expected.isError) {
+          problems.push(`is_error is ${String(result['is_error'] === true)}, expected ${String(expected.isError)}`);
+        }
+      }
+      this.expectations.push({ reply: this.repliesTaken, ok: problems.length === 0, message: problems.join('; ') || 'ok' });
+    }
   }
 
   takeNullCompaction(): boolean {
@@ -139,6 +172,10 @@ function parseReply(value: JsonValue): ScriptedReply {
   field(value, 'chunks', 'number', false);
   field(value, 'delayMs', 'number', false);
   field(value, 'outputTokens', 'number', false);
+  const expect = value['expectToolResult'];
+  if (expect !== undefined && !(Array.isArray(expect) && expect.every((e) => isObject(e)))) {
+    throw invalidRequest('expectToolResult: expected [{toolUseId?, includes?, isError?}]');
+  }
   const stop = value['stopReason'];
   if (stop !== undefined && !SCRIPT_STOP_REASONS.includes(String(stop))) {
     throw invalidRequest(`stopReason: expected one of ${SCRIPT_STOP_REASONS.join(', ')}`);

@@ -49,7 +49,30 @@ export interface ScriptedToolUse {
   input: unknown;
 }
 
+/**
+ * What a scripted reply expects of the tool results in the request that consumes it (the last user
+ * message). Mismatches are recorded (GET /_emulator/expectations), not answered with an error, so a
+ * test sees every one of them.
+ */
+export interface ToolResultExpectation {
+  /** The tool_use id answered; absent: the first tool_result of the message. */
+  toolUseId?: string;
+  /** Text the result's content must contain. */
+  includes?: string;
+  /** Whether the result must (or must not) be marked is_error. */
+  isError?: boolean;
+}
+
+export interface ExpectationResult {
+  /** Index of the scripted reply among all consumed so far. */
+  reply: number;
+  ok: boolean;
+  message: string;
+}
+
 export interface ScriptedReply {
+  /** Checked against the tool results of the request that consumes this reply. */
+  expectToolResult?: ToolResultExpectation[];
   text?: string;
   /** Split `text` into this many deltas. */
   chunks?: number;

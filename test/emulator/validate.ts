@@ -226,6 +226,14 @@ function checkToolPairing(messages: Message[]): void {
     if (message.role === 'assistant' && next) {
       const answered = new Set(next.role === 'user' ? next.content.filter((b) => b.type === 'tool_result').map((b) => b['tool_use_id']) : []);
       const missing = message.content.filter((b) => b.type === 'tool_use' && !answered.has(b['id'])).map((b) => String(b['id']));
+      const calls = message.content.filter((b) => b.type === 'tool_use').length;
+      const leading = next.content.findIndex((b) => b.type !== 'tool_result');
+      if (!missing.length && calls > 0 && leading >= 0 && leading < calls) {
+        throw invalidRequest(
+          `messages.${i + 1}: Did not find ${calls} \`tool_result\` block(s) at the beginning of this message. ` +
+            'Messages following `tool_use` blocks must begin with a matching number of `tool_result` blocks.',
+        );
+      }
       if (missing.length) {
         throw invalidRequest(
           `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. ` +
