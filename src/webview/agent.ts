@@ -62,7 +62,8 @@ export function createToolCard(item: ToolItem, resultOpen: boolean, onResultTogg
   element.dataset.tool = item.name;
   element.setAttribute('aria-label', `${item.title}: ${statusLabels[item.status]}`);
   const status = h('span', { class: 'tool-status', testid: 'tool-status' }, icon(statusIcons[item.status], item.status === 'running' || item.status === 'pending' ? 'codicon-modifier-spin' : ''), h('span', { text: statusLabels[item.status] }));
-  const meta = item.durationMs !== undefined && item.status !== 'awaitingApproval' ? h('span', { class: 'tool-duration', text: formatDuration(item.durationMs) }) : undefined;
+  const ran = item.status === 'done' || item.status === 'failed' || item.status === 'stopped';
+  const meta = item.durationMs !== undefined && ran ? h('span', { class: 'tool-duration', text: formatDuration(item.durationMs) }) : undefined;
   const head = h('div', { class: 'tool-head' }, icon(toolIcon(item), 'tool-icon'), h('span', { class: 'tool-title', testid: 'tool-title', text: item.title, title: item.title }), status);
   if (meta) {
     head.append(meta);

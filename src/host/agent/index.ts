@@ -194,7 +194,7 @@ async function currentText(uri: vscode.Uri): Promise<string | undefined> {
 
 async function confirmRestore(labels: string[]): Promise<boolean> {
   const choice = await vscode.window.showWarningMessage(
-    `Restore ${labels.length === 1 ? 'this file' : `these ${labels.length} files`} to how they were before this message?`,
+    labels.length === 1 ? 'Restore this file to how it was before this message?' : `Restore these ${labels.length} files to how they were before this message?`,
     { modal: true, detail: `${labels.join('\n')}\n\nThe restore can be undone.` },
     'Restore',
   );

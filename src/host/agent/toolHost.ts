@@ -32,6 +32,8 @@ type Edit = Extract<ToolInput, { name: 'edit_file' }>;
 
 export class AgentToolHost implements ToolHost, vscode.Disposable {
   private readonly pending = new Map<string, Pending>();
+  /** When each call was approved: a call's duration counts from there, not from when it asked. */
+  private readonly approvedAt = new Map<string, number>();
   /** Conversations whose edits and commands run without asking (until turned off or the window reloads). */
   private readonly autoApproved = new Set<string>();
   private readonly onDidChangeEmitter = new vscode.EventEmitter<void>();
@@ -101,21 +103,23 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
         group.push(j);
       }
       if (group.length > 0) {
-        const results = await Promise.all(group.map((index) => this.timed(() => this.edit(calls[index]!, parsed(calls[index]!) as Edit, context))));
+        const results = await Promise.all(group.map((index) => this.timed(() => this.edit(calls[index]!, parsed(calls[index]!) as Edit, context), calls[index]!.id)));
         group.forEach((index, k) => (outcomes[index] = results[k]!));
         i += group.length;
         continue;
       }
-      outcomes[i] = await this.timed(() => this.runOne(calls[i]!, context));
+      outcomes[i] = await this.timed(() => this.runOne(calls[i]!, context), calls[i]!.id);
       i++;
     }
     return outcomes;
   }
 
-  private async timed(run: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
+  private async timed(run: () => Promise<ToolOutcome>, toolUseId: string): Promise<ToolOutcome> {
     const started = Date.now();
     const outcome = await run();
-    return { ...outcome, durationMs: outcome.durationMs ?? Date.now() - started };
+    const from = this.approvedAt.get(toolUseId) ?? started;
+    this.approvedAt.delete(toolUseId);
+    return { ...outcome, durationMs: outcome.durationMs ?? Date.now() - from };
   }
 
   private async runOne(call: ToolCall, context: ToolRunContext): Promise<ToolOutcome> {
@@ -172,6 +176,7 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
           return;
         }
         this.pending.delete(toolUseId);
+        this.approvedAt.set(toolUseId, Date.now());
         context.signal.removeEventListener('abort', onAbort);
         onDecision?.(decision);
         this.onDidChangeEmitter.fire();
