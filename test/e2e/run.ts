@@ -1,6 +1,6 @@
 // Browser end-to-end tests: Debian's Chromium, driven by playwright-core, uses Marathon in real VS Code
 // (code-server) exactly as a person would. Screenshots go to test-results/.
-// MARATHON_E2E_GREP runs only the tests whose name contains it.
+// MARATHON_E2E_GREP runs only the tests whose name contains it (or one of its `|`-separated parts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,8 +33,14 @@ async function main(): Promise<void> {
     await page.goto(workbenchUrl);
     await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
     const grep = process.env.MARATHON_E2E_GREP;
-    for (const { name, fn } of tests.filter((entry) => !grep || entry.name.includes(grep))) {
+    // Several parts may be given, separated by `|`.
+    const parts = grep?.split('|').filter((part) => part !== '') ?? [];
+    for (const { name, fn } of tests.filter((entry) => parts.length === 0 || parts.some((part) => entry.name.includes(part)))) {
       const started = Date.now();
+      // A menu or widget left open by an earlier (failed) test must not swallow this test's clicks.
+      for (let i = 0; i < 3; i++) {
+        await page.keyboard.press('Escape');
+      }
       try {
         await fn(page);
         passed++;
