@@ -106,6 +106,8 @@ export async function startCodeServer({ port, stateDir, folder, env = {}, settin
     'chat.disableAIFeatures': true,
     'git.openRepositoryInParentFolders': 'never',
     'workbench.sideBar.location': 'left',
+    // The emulator's port would otherwise pop up "Your application running on port … is available".
+    'remote.autoForwardPorts': false,
     ...settings,
   };
   fs.writeFileSync(path.join(stateDir, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
