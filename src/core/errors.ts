@@ -76,6 +76,11 @@ export function classifyError(raw: unknown): ClassifiedError {
   if (raw instanceof APIConnectionError) {
     return { kind: 'connection', message: 'Could not reach the API. Check your network and `marathon.apiBaseUrl`.', retryable: true };
   }
+  // The SDK's stream wraps the parse error in an AnthropicError whose `cause` it is.
+  if (raw instanceof SyntaxError || (raw as { cause?: unknown }).cause instanceof SyntaxError) {
+    // A stream event that is not JSON: the response was damaged on its way, and asking again usually works.
+    return { kind: 'server', message: 'The API sent a malformed response.', retryable: true };
+  }
   const status = typeof error.status === 'number' ? error.status : undefined;
   const code = error.errorCode ?? undefined;
   const apiMessage = error.apiMessage ?? error.message ?? 'Unknown error';
