@@ -89,7 +89,7 @@ export function startEmulator(extraArgs = []) {
  * Starts code-server on 127.0.0.1 with a fresh profile under `stateDir`. `env` reaches the extension
  * host (code-server passes its environment on).
  */
-export async function startCodeServer({ port, stateDir, folder, env = {}, settings = {} }) {
+export async function startCodeServer({ port, stateDir, folder, env = {}, settings = {}, workspaceTrust = false }) {
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(stateDir, 'user-data', 'User'), { recursive: true });
   fs.mkdirSync(path.join(stateDir, 'extensions'), { recursive: true });
@@ -102,7 +102,9 @@ export async function startCodeServer({ port, stateDir, folder, env = {}, settin
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
     'extensions.ignoreRecommendations': true,
-    'security.workspace.trust.enabled': false,
+    // With `workspaceTrust`, the folder opens untrusted (Restricted Mode), without the startup prompt.
+    'security.workspace.trust.enabled': workspaceTrust,
+    ...(workspaceTrust ? { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' } : {}),
     'chat.disableAIFeatures': true,
     'git.openRepositoryInParentFolders': 'never',
     'workbench.sideBar.location': 'left',
@@ -124,7 +126,7 @@ export async function startCodeServer({ port, stateDir, folder, env = {}, settin
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
       folder,
     ],
     {

@@ -1,6 +1,6 @@
 // `npm test`: typecheck, lint, unit tests, integration tests inside the real extension host (code-server)
 // and browser end-to-end tests, then one summary line `N passed, N failed`.
-// `--only <stage>` runs one stage (unit, stress, integration, e2e) after the build.
+// `--only <stage>` runs one stage (unit, stress, integration, restricted, e2e) after the build.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,10 +74,10 @@ function launchBrowser() {
 }
 
 /** Mocha inside the real extension host: the workbench runs `extensionTestsPath` and reports its exit code. */
-async function integration(serverUrl, port) {
+async function integration(serverUrl, port, stage = 'integration') {
   const started = Date.now();
-  console.log('\n=== integration (extension host in code-server) ===');
-  const folder = freshWorkspace(`integration-${port}`);
+  console.log(`\n=== ${stage} (extension host in code-server) ===`);
+  const folder = freshWorkspace(`${stage}-${port}`);
   const { context, userDataDir } = await launchBrowser();
   const page = context.pages()[0] ?? (await context.newPage());
   let output = '';
@@ -85,7 +85,7 @@ async function integration(serverUrl, port) {
     const timer = setTimeout(() => {
       console.error('TIMEOUT waiting for the integration tests');
       resolve(124);
-    }, 300_000);
+    }, 600_000);
     void (async () => {
       await page.exposeFunction('codeAutomationLog', (_type, args) => {
         output += args.join(' ') + '\n';
@@ -111,7 +111,30 @@ async function integration(serverUrl, port) {
   const match = /exthost: (\d+) passed, (\d+) failed/.exec(output);
   const passed = Number(match?.[1] ?? 0);
   const failed = Number(match?.[2] ?? 0);
-  record('integration', passed, failed || (exitCode === 0 ? 0 : 1), (Date.now() - started) / 1000);
+  record(stage, passed, failed || (exitCode === 0 ? 0 : 1), (Date.now() - started) / 1000);
+}
+
+/**
+ * Restricted Mode: a second code-server with workspace trust on, so the folder opens untrusted, runs
+ * the integration suite named "Untrusted workspace" (registered only there).
+ */
+async function restricted(emulatorUrl, port) {
+  const restrictedPort = await freePort(port + 1);
+  const serverUrl = await startCodeServer({
+    port: restrictedPort,
+    stateDir: path.join(ROOT, '.vscode-test', `state-${restrictedPort}-restricted`),
+    folder: path.join(ROOT, 'sample-workspace'),
+    workspaceTrust: true,
+    env: {
+      MARATHON_DEMO_URL: emulatorUrl,
+      MARATHON_RETRY_BASE_MS: '50',
+      MARATHON_IDLE_TIMEOUT_MS: '4000',
+      ANTHROPIC_API_KEY: '',
+      MARATHON_EXPECT_UNTRUSTED: '1',
+      MARATHON_TEST_GREP: 'Untrusted workspace',
+    },
+  });
+  await integration(serverUrl, restrictedPort, 'restricted');
 }
 
 async function e2e(serverUrl, emulatorUrl, port) {
@@ -142,7 +165,7 @@ async function main() {
   if (buildOk && (!only || only === 'stress')) {
     await stress();
   }
-  if (buildOk && (!only || only === 'integration' || only === 'e2e')) {
+  if (buildOk && (!only || only === 'integration' || only === 'restricted' || only === 'e2e')) {
     ensureSetup();
     const emulatorUrl = await startEmulator(['--idle-shutdown-ms', '1800000']);
     const port = await freePort(Number(process.env.E2E_PORT) || 8655);
@@ -157,6 +180,9 @@ async function main() {
     try {
       if (!only || only === 'integration') {
         await integration(serverUrl, port);
+      }
+      if (!only || only === 'restricted') {
+        await restricted(emulatorUrl, port);
       }
       if (!only || only === 'e2e') {
         await e2e(serverUrl, emulatorUrl, port);

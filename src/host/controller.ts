@@ -508,7 +508,13 @@ export class ChatController implements vscode.Disposable {
     if (this.views.size === 0) {
       return;
     }
-    this.broadcast({ type: 'state/bootstrap', state: await this.viewState(), focusItemId });
+    const state = await this.viewState();
+    // Another conversation opened while the state was read (New Conversation right after a reload):
+    // its own bootstrap shows it, and this older one must not overwrite it.
+    if (state.active.id !== this.session?.id) {
+      return;
+    }
+    this.broadcast({ type: 'state/bootstrap', state, focusItemId });
     this.postAttachments();
   }
 
@@ -630,6 +636,11 @@ export class ChatController implements vscode.Disposable {
   }
 
   private async insertAtCursor(code: string): Promise<void> {
+    // Restricted Mode is read-only for Marathon: no Apply, no Insert, no commands.
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Marathon: Insert is off in Restricted Mode. Copy the code instead, or trust this workspace.');
+      return;
+    }
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
     if (!editor) {
       void vscode.window.showInformationMessage('Marathon: open a file to insert the code into.');
