@@ -27,6 +27,8 @@ export interface SessionSettings {
   chatMode?: ChatMode;
   /** Tool steps (answers whose calls are run) per turn before Marathon stops and asks to continue. */
   maxToolIterations?: number;
+  /** False when the Models API says the model cannot compact; the turn then goes without the betas. */
+  compactionSupported?: boolean;
 }
 
 export interface RetryPolicy {
@@ -744,7 +746,7 @@ export class ConversationSession {
   }
 
   private compactionAvailable(): boolean {
-    return this.compactionSupported && this.unavailableStreak < 2;
+    return this.compactionSupported && this.deps.settings().compactionSupported !== false && this.unavailableStreak < 2;
   }
 
   /** Server-equivalent token estimate of serialized request text. */
@@ -885,7 +887,7 @@ export class ConversationSession {
         body.tool_choice = { type: 'none' };
       }
     }
-    if (!this.compactionSupported) {
+    if (!this.compactionSupported || settings.compactionSupported === false) {
       return body;
     }
     const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);

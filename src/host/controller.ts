@@ -33,6 +33,7 @@ export class ChatController implements vscode.Disposable {
   private opening: Promise<ConversationSession> | undefined;
   private readonly views = new Set<Post>();
   private readonly contextWindows = new Map<string, number>();
+  private readonly compactionUnsupported = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private idle: Promise<void> = Promise.resolve();
 
@@ -548,17 +549,28 @@ export class ChatController implements vscode.Disposable {
     return client;
   }
 
-  /** The model's window comes from the Models API, once per model; the default stands until then. */
+  /**
+   * The model's window and whether it can compact come from the Models API, once per model; until then
+   * the defaults stand (and a 400 naming the beta still turns compaction off).
+   */
   private async learnContextWindow(client: Awaited<ReturnType<ChatController['client']>>, model: string): Promise<void> {
     if (this.contextWindows.has(model)) {
       return;
     }
     this.contextWindows.set(model, DEFAULT_CONTEXT_WINDOW);
     try {
-      const info = (await client.beta.models.retrieve(model)) as { max_input_tokens?: number | null };
+      const info = (await client.beta.models.retrieve(model)) as {
+        max_input_tokens?: number | null;
+        capabilities?: { context_management?: { compact_20260112?: { supported?: boolean } } } | null;
+      };
       if (typeof info.max_input_tokens === 'number' && info.max_input_tokens > 0) {
         this.contextWindows.set(model, info.max_input_tokens);
         this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
+      }
+      if (info.capabilities?.context_management?.compact_20260112?.supported === false) {
+        this.compactionUnsupported.add(model);
+        this.logger.warn(`[Models] ${model} does not support compaction; conversations with it are trimmed instead`);
+        this.broadcast({ type: 'notice/show', level: 'warning', message: `${model} does not support compaction: long conversations drop their oldest turns instead.` });
       }
     } catch (error) {
       this.logger.debug(`[Models] could not read the context window of ${model}: ${error instanceof Error ? error.message : String(error)}`);
@@ -575,6 +587,7 @@ export class ChatController implements vscode.Disposable {
       mode: settings.mode,
       keepRecentTurns: settings.keepRecentTurns,
       contextWindow: this.contextWindows.get(settings.model) ?? DEFAULT_CONTEXT_WINDOW,
+      compactionSupported: !this.compactionUnsupported.has(settings.model),
       prices: settings.prices,
       chatMode: this.agent ? readAgentSettings().mode : 'ask',
       maxToolIterations: readAgentSettings().maxToolIterations,

@@ -325,4 +325,14 @@ suite('ConversationSession against the emulator', function () {
     assert.equal(all.at(-1)!.body.messages[0]!.content[0]!.type, 'compaction');
     assert.equal(of('turnFinished').at(-1)!.item.kind, 'assistant');
   });
+
+  test('a model the Models API marks as unable to compact is sent no compaction beta at all', async () => {
+    settings.compactionSupported = false;
+    const session = await open();
+    await session.send('Hello');
+    const [request] = await requests();
+    assert.equal(request!.betas.length, 0);
+    assert.equal(request!.body.context_management, undefined);
+    assert.equal(of('turnFinished').length, 1);
+  });
 });
