@@ -1,5 +1,5 @@
 // The basic chat flow: open the view, send, stream, stop, reload.
-import { newConversation, openChat, runFromPalette, screenshot, sendAndWait, sendPrompt, emulator, test } from './harness';
+import { reloadWindow, newConversation, openChat, screenshot, sendAndWait, sendPrompt, emulator, test } from './harness';
 
 test('the Marathon view opens with the demo backend badge and an empty state', async (page) => {
   const frame = await openChat(page);
@@ -67,9 +67,7 @@ test('the conversation is still there after reloading the window', async (page) 
   let frame = await openChat(page);
   await newConversation(frame);
   await sendAndWait(frame, 'Remember the word persimmon');
-  await runFromPalette(page, 'Developer: Reload Window');
-  await page.waitForLoadState('domcontentloaded');
-  await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+  await reloadWindow(page);
   frame = await openChat(page);
   await frame.locator('[data-testid="msg-user"]', { hasText: 'persimmon' }).waitFor({ timeout: 20_000 });
   const title = await frame.locator('[data-testid="title"]').innerText();

@@ -1,5 +1,5 @@
 // The conversation engine seen from the UI: compactions happen during a real chat and survive a reload.
-import { emulator, newConversation, openChat, runFromPalette, screenshot, sendAndWait, test } from './harness';
+import { reloadWindow, emulator, newConversation, openChat, screenshot, sendAndWait, test } from './harness';
 
 test('a conversation goes through two compactions and keeps them, and its messages, after a reload', async (page) => {
   let frame = await openChat(page);
@@ -21,9 +21,7 @@ test('a conversation goes through two compactions and keeps them, and its messag
     throw new Error(`expected two compaction markers, saw ${markers}`);
   }
   await screenshot(page, '06-two-compactions');
-  await runFromPalette(page, 'Developer: Reload Window');
-  await page.waitForLoadState('domcontentloaded');
-  await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+  await reloadWindow(page);
   frame = await openChat(page);
   await frame.locator('[data-testid="msg-user"]', { hasText: 'Turn 1:' }).first().waitFor({ timeout: 20_000 }).catch(async () => {
     // The newest screen is shown first; older turns load on scrolling up.

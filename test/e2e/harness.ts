@@ -142,7 +142,10 @@ export async function chatFrameOn(page: Page, surface: 'sidebar' | 'editor', tim
 
 /** Reloads the window and waits for the workbench to come back. */
 export async function reloadWindow(page: Page): Promise<void> {
+  // Until the new document arrives, the old workbench (and its soon-detached webviews) still answers.
+  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: 60_000 });
   await runFromPalette(page, 'Developer: Reload Window');
+  await navigated;
   await page.waitForLoadState('domcontentloaded');
   await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
   await page.locator('.explorer-folders-view .monaco-list-row, .activitybar .action-item').first().waitFor({ timeout: 60_000 });
