@@ -87,13 +87,20 @@ export class ChatController implements vscode.Disposable {
   /** `reply` is the view the message came from: a view that (re)loads is bootstrapped alone. */
   async handle(message: ToHost, reply?: Post): Promise<void> {
     switch (message.type) {
-      case 'webview/ready':
+      case 'webview/ready': {
+        // Opening the first session bootstraps every view already; otherwise only the one that loaded.
+        const opened = this.session === undefined;
+        await this.activeSession();
+        if (opened) {
+          return;
+        }
         if (reply !== undefined && this.views.has(reply)) {
           reply({ type: 'state/bootstrap', state: await this.viewState() });
         } else {
           await this.bootstrapViews();
         }
         return;
+      }
       case 'chat/send':
         await this.send(message.text);
         return;

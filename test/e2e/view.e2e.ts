@@ -818,8 +818,9 @@ function conversationsFolder(): string {
   const storage = path.join(resultsDir, '..', '.vscode-test', `state-${port}`, 'user-data', 'User', 'workspaceStorage');
   for (const entry of fs.readdirSync(storage)) {
     const folder = path.join(storage, entry, 'marathon-dev.marathon', 'conversations');
-    const descriptor = path.join(storage, entry, 'workspace.json');
-    if (fs.existsSync(folder) && fs.existsSync(descriptor) && fs.readFileSync(descriptor, 'utf8').includes(path.basename(e2eFolder))) {
+    // The server side describes a workspace in meta.json ({ name }), a desktop one in workspace.json.
+    const descriptors = ['meta.json', 'workspace.json'].map((name) => path.join(storage, entry, name)).filter((file) => fs.existsSync(file));
+    if (fs.existsSync(folder) && descriptors.some((file) => fs.readFileSync(file, 'utf8').includes(path.basename(e2eFolder)))) {
       return folder;
     }
   }
@@ -831,10 +832,11 @@ async function renderedItems(frame: Frame): Promise<number> {
 }
 
 test('a 2,000-message conversation opens at its last screen, loads older messages on scrolling up, and keeps the DOM bounded', async (page) => {
+  const frame = await openChat(page);
+  await newConversation(frame); // the conversations folder exists from here on
   const id = 'c-e2elong00-2000';
   const records = longConversationRecords(2000);
   fs.writeFileSync(path.join(conversationsFolder(), `${id}.jsonl`), records.map((record) => JSON.stringify(record)).join('\n') + '\n');
-  const frame = await openChat(page);
   await newConversation(frame); // lists the conversations again, which finds the new file
   await frame.locator('[data-testid="history-toggle"]').click();
   const row = frame.locator('.history-open', { hasText: 'Long conversation (2000 messages)' }).first();
