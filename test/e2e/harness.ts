@@ -77,12 +77,10 @@ export async function chatFrame(page: Page, timeoutMs = 30_000): Promise<Frame> 
 }
 
 export async function openChat(page: Page): Promise<Frame> {
-  const activity = page.locator('.activitybar .action-item:has(a.action-label[aria-label^="Marathon"])');
-  await activity.waitFor({ timeout: 60_000 });
-  // Clicking an active view container would close the side bar, so click only when it is not shown.
-  if (!((await activity.getAttribute('class')) ?? '').includes('checked')) {
-    await activity.locator('a.action-label').click();
-  }
+  await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+  // The view's focus command shows the side bar whatever its state; clicking the activity bar item
+  // would instead close it when Marathon is already the active container.
+  await runFromPalette(page, 'Marathon: Focus on Chat View');
   return chatFrame(page);
 }
 
