@@ -261,7 +261,11 @@ export function isBinary(bytes: Uint8Array): boolean {
       return true;
     }
   }
-  return false;
+  // No NUL, but mostly not UTF-8 either (compressed or encrypted data): not text the model can use. A few
+  // stray bytes (a Latin-1 name in a UTF-8 file) stay text, shown as U+FFFD.
+  const sample = new TextDecoder('utf-8').decode(bytes.subarray(0, end));
+  const replaced = sample.length - sample.replaceAll('\uFFFD', '').length;
+  return replaced > 8 && replaced > sample.length * 0.3;
 }
 
 /** Decodes text bytes: UTF-8 (BOM dropped) or UTF-16 with a BOM. */

@@ -4,6 +4,14 @@ import type { SearchHit } from '../shared/protocol';
 import type { ConversationIndexEntry, ConversationStore } from './ports';
 import { textOf, typedText, type ConversationRecord } from './records';
 
+/** A file name as inline code: on one line, in a fence longer than any run of backticks it holds. */
+function inlineCode(text: string): string {
+  const oneLine = text.replace(/[\r\n\u2028\u2029]+/g, ' ');
+  const fence = '`'.repeat(Math.max(0, ...Array.from(oneLine.matchAll(/`+/g), (run) => run[0].length)) + 1);
+  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${oneLine}${pad}${fence}`;
+}
+
 function when(at: number): string {
   return new Date(at).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
@@ -17,7 +25,8 @@ export function transcriptMarkdown(title: string, records: readonly Conversation
         // What the user typed, and the names of what was attached (not the attached text itself).
         lines.push(`## You — ${when(record.at)}`, '', typedText(record.content), '');
         if (record.attachments && record.attachments.length > 0) {
-          lines.push(`_Attached: ${record.attachments.map((attachment) => `\`${attachment.label}\``).join(', ')}_`, '');
+          // Names are data: a newline or a backtick in a file name must not start Markdown of its own.
+          lines.push(`_Attached: ${record.attachments.map((attachment) => inlineCode(attachment.label)).join(', ')}_`, '');
         }
         break;
       case 'assistant': {

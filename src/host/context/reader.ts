@@ -75,6 +75,9 @@ export function fileProblem(error: unknown, label: string): AttachmentProblem {
   if (code === 'ELOOP') {
     return { reason: 'unreadable', message: `${label} is a link that points to itself.` };
   }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return { reason: 'unreadable', message: `${label} could not be read: permission denied.` };
+  }
   return { reason: 'unreadable', message: `${label} could not be read (${code ?? (error instanceof Error ? error.message : String(error))}).` };
 }
 
