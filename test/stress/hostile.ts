@@ -109,9 +109,22 @@ const LAYOUT: Template[] = [
 ];
 
 /** Where hostile text enters the webview. */
-export type Surface = 'assistantStream' | 'assistantRestored' | 'olderPage' | 'user' | 'summary' | 'error' | 'title' | 'search' | 'notice' | 'draft';
+export type Surface =
+  | 'assistantStream'
+  | 'assistantRestored'
+  | 'olderPage'
+  | 'user'
+  | 'summary'
+  | 'error'
+  | 'title'
+  | 'search'
+  | 'notice'
+  | 'draft'
+  | 'chip'
+  | 'attachedName'
+  | 'attachFailed';
 
-export const SURFACES: readonly Surface[] = ['assistantStream', 'assistantRestored', 'olderPage', 'user', 'summary', 'error', 'title', 'search', 'notice', 'draft'];
+export const SURFACES: readonly Surface[] = ['assistantStream', 'assistantRestored', 'olderPage', 'user', 'summary', 'error', 'title', 'search', 'notice', 'draft', 'chip', 'attachedName', 'attachFailed'];
 
 export interface HostileCase {
   id: number;
@@ -148,7 +161,7 @@ function split(random: () => number, text: string): string[] {
 /** A 1 MB single line of the given kind. */
 function megabyteLine(kind: number, X: string): string {
   const size = 1 << 20;
-  const unit = [`x`, `<img src=x onerror="${X}">`, `[a](javascript:${X}) `, `\u202E<b>${X}</b>`, `| a `, `\`${X}\` `][kind % 6] ?? 'x';
+  const unit = [`x`, `<img src=x onerror="${X}">`, `[a](javascript:${X}) `, `\u202E<b>${X}</b>`, `| a `, `\`${X}\` `, `a\n# b\n`][kind % 7] ?? 'x';
   return unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 }
 

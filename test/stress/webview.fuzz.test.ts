@@ -239,6 +239,24 @@ function stepsFor(hostile: HostileCase): RenderArg[] {
       ];
     case 'notice':
       return [plain([{ type: 'notice/show', level: 'warning', message: text }])];
+    case 'chip':
+      return [
+        plain([
+          {
+            type: 'attachments/didChange',
+            conversationId: 'c-fuzz',
+            chips: [
+              { id: `k${id}`, kind: 'file', label: text, tokens: 120, pending: true, pinnable: true },
+              { id: `p${id}`, kind: 'file', label: text, tokens: 80, pinned: true, truncated: true, pending: false, pinnable: true },
+            ],
+          },
+        ]),
+        plain([{ type: 'attachments/didChange', conversationId: 'c-fuzz', chips: [] }]),
+      ];
+    case 'attachedName':
+      return [plain([{ type: 'chat/started', user: { ...user, attachments: [{ kind: 'file', label: text, tokens: 42, pinned: true }, { kind: 'selection', label: text, tokens: 7 }] }, assistantId: `a${id}` }, { type: 'chat/done', item: answer('ok') }])];
+    case 'attachFailed':
+      return [plain([{ type: 'context/attachFailed', itemId: `file:0:${id}`, message: text, canTruncate: id % 2 === 0 }])];
     case 'draft':
       return [plain([{ type: 'chat/failed', error: { kind: 'error', id: `e${id}`, at, errorKind: 'connection', message: 'The connection to the API dropped.', retryable: true }, draft: text }])];
   }
