@@ -16,6 +16,11 @@ const INDEX_VERSION = 1;
 /** Index writes are coalesced: appends during a busy turn cost one small write, not one each. */
 const INDEX_WRITE_DELAY_MS = 500;
 const TAIL_CHUNK_BYTES = 64 * 1024;
+/**
+ * File times come from a coarse clock, and a line reaches the file a moment before the index hears of
+ * it: files changed this close before an index snapshot are scanned again when the store opens.
+ */
+const INDEX_SNAPSHOT_MARGIN_MS = 1000;
 /** Append handles kept open; enough for the conversations a user switches between. */
 const MAX_OPEN_HANDLES = 8;
 const NEWLINE = 0x0a;
@@ -689,8 +694,7 @@ export class JsonlConversationStore implements ConversationStore {
         }
         throw error;
       }
-      // File times are coarse: the same tick as the index write counts as after it.
-      if (mtimeMs < writtenAt) {
+      if (mtimeMs < writtenAt - INDEX_SNAPSHOT_MARGIN_MS) {
         continue;
       }
       const entry = await this.scanFile(id);
@@ -743,8 +747,10 @@ export class JsonlConversationStore implements ConversationStore {
     this.indexDirty = false;
     try {
       await this.mergeFromDisk();
+      // When the snapshot was taken: appends after it (or just before) may be missing from it.
+      const writtenAt = Date.now();
       const conversations = [...this.entries.values()].sort(compareEntries);
-      const body = `${JSON.stringify({ version: INDEX_VERSION, conversations }, null, 1)}\n`;
+      const body = `${JSON.stringify({ version: INDEX_VERSION, writtenAt, conversations }, null, 1)}\n`;
       await this.ensureFolder();
       // Write then rename: a reader (or a crash) sees the old index or the new one, never half of one.
       const target = path.join(this.folder, INDEX_FILE);
@@ -787,6 +793,11 @@ export class JsonlConversationStore implements ConversationStore {
       return { kind: 'corrupt', reason: 'unexpected shape', entries: [] };
     }
     const entries = conversations.filter(isIndexEntry);
+    const snapshotAt = (value as { writtenAt?: unknown }).writtenAt;
+    if (typeof snapshotAt === 'number' && Number.isFinite(snapshotAt)) {
+      // The snapshot time, not the file's: an append can land between the snapshot and the write.
+      writtenAt = Math.min(writtenAt, snapshotAt);
+    }
     if (entries.length < conversations.length) {
       // Their files are still there; reconciliation re-adds them from the files.
       this.logger.warn(`Conversation index: ignored ${conversations.length - entries.length} malformed entries`);

@@ -38,14 +38,31 @@ suite('Conversation index recovery after a crash', () => {
     assert.equal(index.conversations[0]?.messageCount, 3, 'the corrected entry is written back');
   });
 
+  test('an append that lands between the index snapshot and the index write is not missed', async () => {
+    const writer = new JsonlConversationStore(folder);
+    const { id } = await writer.create();
+    await writer.append(id, { v: 1, kind: 'user', id: 'u1', at: Date.now(), content: [{ type: 'text', text: 'one' }] });
+    await writer.dispose();
+    const index = JSON.parse(fs.readFileSync(path.join(folder, 'index.json'), 'utf8')) as { writtenAt: number };
+    // The record reached the file before the index file did, but after the snapshot it was made from.
+    fs.appendFileSync(path.join(folder, `${id}.jsonl`), line({ v: 1, kind: 'user', id: 'u2', at: Date.now(), content: [{ type: 'text', text: 'two' }] }));
+    const fileTime = new Date(index.writtenAt - 200);
+    fs.utimesSync(path.join(folder, `${id}.jsonl`), fileTime, fileTime);
+    const indexTime = new Date(index.writtenAt + 50);
+    fs.utimesSync(path.join(folder, 'index.json'), indexTime, indexTime);
+    const reader = new JsonlConversationStore(folder);
+    assert.equal((await reader.list())[0]?.messageCount, 2);
+    await reader.dispose();
+  });
+
   test('after a clean shutdown nothing is rescanned', async () => {
     const writer = new JsonlConversationStore(folder);
     const { id } = await writer.create();
     await writer.append(id, { v: 1, kind: 'user', id: 'u1', at: Date.now(), content: [{ type: 'text', text: 'hello' }] });
     await writer.dispose();
-    // Let the index be strictly newer than the file, as it is unless both fall in one clock tick.
-    const later = new Date(Date.now() + 5000);
-    fs.utimesSync(path.join(folder, 'index.json'), later, later);
+    // The last write was a while before the window closed, as it usually is.
+    const earlier = new Date(Date.now() - 5000);
+    fs.utimesSync(path.join(folder, `${id}.jsonl`), earlier, earlier);
     const reader = new JsonlConversationStore(folder);
     const [entry] = await reader.list();
     assert.equal(entry?.messageCount, 1);
