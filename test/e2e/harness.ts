@@ -149,14 +149,16 @@ export async function reloadWindow(page: Page): Promise<void> {
   await page.locator('.explorer-folders-view .monaco-list-row, .activitybar .action-item').first().waitFor({ timeout: 60_000 });
 }
 
-/** Opens a workspace file in an editor through Quick Open. */
+/** Opens a workspace file in an editor through Quick Open (the palette without its `>`). */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor();
   await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
   await page.locator(`.tabs-container .tab[aria-label*="${name}"]`).first().waitFor({ timeout: 10_000 });
 }
 

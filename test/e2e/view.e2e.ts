@@ -16,7 +16,6 @@ import {
   reloadWindow,
   resultsDir,
   runCommand,
-  runFromPalette,
   screenshot,
   selectTheme,
   sendAndWait,
@@ -125,7 +124,7 @@ test('a streamed answer renders block by block: finished blocks are kept, not re
 
 test('code blocks copy to the clipboard and insert at the cursor of the editor', async (page) => {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(workbenchUrl).origin });
-  await runFromPalette(page, 'View: Close All Editors');
+  await runCommand(page, 'View: Close All Editors');
   await openFile(page, 'inventory.ts');
   const frame = await openChat(page);
   await newConversation(frame);
@@ -140,6 +139,16 @@ test('code blocks copy to the clipboard and insert at the cursor of the editor',
   await waitUntil('the clipboard holds the code', async () =>
     (await page.evaluate<string>('navigator.clipboard.readText()')).includes('MARATHON_INSERTED = 42'),
   );
+  // Copy and Use in prompt work on whole messages too.
+  await answer.hover();
+  await answer.locator('[data-testid="msg-copy"]').click();
+  await waitUntil('the clipboard holds the message', async () => (await page.evaluate<string>('navigator.clipboard.readText()')).startsWith('Here it is:'));
+  await clearPrompt(frame);
+  await answer.locator('[data-testid="msg-quote"]').click();
+  if (!(await promptValue(frame)).startsWith('> Here it is:')) {
+    await fail(`Use in prompt did not quote the answer: ${await promptValue(frame)}`);
+  }
+  await clearPrompt(frame);
   await answer.locator('[data-testid="code-insert"]').click();
   const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
   await waitUntil('the code is inserted in the editor', async () => (await editorText(page)).includes('MARATHON_INSERTED'));
@@ -152,7 +161,7 @@ test('Apply shows the change in the diff editor and writes it only when accepted
   const file = path.join(e2eFolder, 'src', 'inventory.ts');
   const original = fs.readFileSync(file, 'utf8');
   const proposed = original.replace('threshold = 5', 'threshold = 10');
-  await runFromPalette(page, 'View: Close All Editors');
+  await runCommand(page, 'View: Close All Editors');
   await openFile(page, 'inventory.ts');
   const frame = await openChat(page);
   await newConversation(frame);
@@ -183,7 +192,7 @@ test('Apply shows the change in the diff editor and writes it only when accepted
   await waitUntil('the restored file is saved', async () => fs.readFileSync(file, 'utf8') === original);
 
   // A fence that names its file targets it, even with no editor open; Discard writes nothing.
-  await runFromPalette(page, 'View: Close All Editors');
+  await runCommand(page, 'View: Close All Editors');
   await sendAndWait(frame, 'Now something drastic');
   const answer = lastAnswer(frame);
   if (!(await answer.locator('.code-lang').innerText()).includes('src/inventory.ts')) {
@@ -197,7 +206,7 @@ test('Apply shows the change in the diff editor and writes it only when accepted
   if (fs.readFileSync(file, 'utf8') !== original) {
     await fail('a discarded proposal changed the file');
   }
-  await runFromPalette(page, 'View: Close All Editors');
+  await runCommand(page, 'View: Close All Editors');
 });
 
 // ---------------------------------------------------------------- hostile content
@@ -458,6 +467,10 @@ test('search covers every segment, including messages the model now sees only as
   }
   await frame.locator('.segment-banner:not([hidden])').waitFor({ timeout: 5_000 });
   await screenshot(page, 'search-hit-in-summarized-segment');
+  // Leave the history as a user would find it: no query.
+  await frame.locator('[data-testid="history-toggle"]').click();
+  await search.fill('');
+  await frame.locator('[data-testid="history-toggle"]').click();
   await frame.locator('[data-testid="prompt"]').click();
 });
 
@@ -586,6 +599,7 @@ test('the history lists conversations and switches between them; a search hit op
   await frame.locator('[data-testid="history-toggle"]').click();
   const list = frame.locator('[data-testid="history-list"]');
   await list.waitFor();
+  await frame.locator('.history-search').fill('');
   await list.locator('.history-open', { hasText: 'Tell me about kumquats' }).first().click();
   await waitUntil('the title switches', async () => (await frame.locator('[data-testid="title"]').innerText()).includes('kumquats'));
   await frame.locator('[data-testid="msg-user"]', { hasText: 'kumquats' }).waitFor();
@@ -685,7 +699,7 @@ test('the draft and the scroll position survive hiding the view, moving it to th
   frame = await chatFrameOn(page, 'sidebar');
   await expectRestored(frame, draft, firstVisible, 'moving the view to the panel');
   await screenshot(page, 'view-moved-to-panel');
-  await runFromPalette(page, 'View: Reset View Locations');
+  await runCommand(page, 'View: Reset View Locations');
   await page.waitForTimeout(1000);
 
   // Reload the window.
@@ -701,7 +715,7 @@ test('keyboard only: focus lands in the prompt, Enter sends, Shift+Enter adds a 
   let frame = await openChat(page);
   await newConversation(frame);
   await sendAndWait(frame, 'Warm-up: show me the markdown-demo');
-  await runFromPalette(page, 'Marathon: Focus on Chat View');
+  await runCommand(page, 'Marathon: Focus on Chat View');
   frame = await openChat(page);
   await waitUntil('the prompt has focus', async () => promptFocused(frame));
   await page.keyboard.type('line one');
@@ -710,8 +724,13 @@ test('keyboard only: focus lands in the prompt, Enter sends, Shift+Enter adds a 
   if ((await promptValue(frame)) !== 'line one\nline two') {
     await fail(`Shift+Enter did not add a line: ${JSON.stringify(await promptValue(frame))}`);
   }
-  await page.keyboard.press('Control+A');
+  for (let i = 0; i < 'line one\nline two'.length; i++) {
+    await page.keyboard.press('Backspace');
+  }
   await page.keyboard.type('Keyboard only: write a long essay about marathons');
+  if ((await promptValue(frame)) !== 'Keyboard only: write a long essay about marathons') {
+    await fail(`the prompt holds ${JSON.stringify(await promptValue(frame))}`);
+  }
   await page.keyboard.press('Enter');
   await answers(frame).last().waitFor();
   await frame.locator('[data-testid="stop"]').waitFor({ timeout: 10_000 });
@@ -732,9 +751,12 @@ test('keyboard only: focus lands in the prompt, Enter sends, Shift+Enter adds a 
   await frame.locator('[data-testid="stop"]').waitFor({ timeout: 10_000 });
   await page.keyboard.press('Escape');
   await frame.locator('[data-testid="send"]').waitFor({ timeout: 10_000 });
-  const originals = await frame.locator('[data-testid="msg-user"]', { hasText: 'Keyboard only:' }).count();
-  if (originals !== 1) {
-    await fail(`the edited message did not replace the original (${originals} copies)`);
+  // The conversation is short enough to be all in the page once scrolled to its top.
+  await inPage(frame, `document.querySelector('[data-testid="timeline"]').scrollTop = 0;`);
+  await page.waitForTimeout(500);
+  const texts = await inPage<string[]>(frame, `return Array.from(document.querySelectorAll('[data-testid="msg-user"] .user-text')).map((element) => element.textContent);`);
+  if (texts.filter((text) => text.startsWith('Keyboard only:')).join('|') !== 'Keyboard only: write a long essay about marathons (edited)') {
+    await fail(`the edited message did not replace the original: ${JSON.stringify(texts)}`);
   }
   // Tab from the title to the end of the page: every control is reached, and focus is visible.
   await frame.locator('[data-testid="title"]').focus();
@@ -807,7 +829,7 @@ test('the chat opens in an editor tab beside the sidebar; both stay in sync, and
   await reloadWindow(page);
   const restored = await chatFrameOn(page, 'editor', 60_000);
   await restored.locator('[data-testid="msg-user"]', { hasText: 'Sent from the editor tab' }).waitFor({ timeout: 20_000 });
-  await runFromPalette(page, 'View: Close All Editors');
+  await runCommand(page, 'View: Close All Editors');
 });
 
 // ---------------------------------------------------------------- 2,000 messages
