@@ -1,9 +1,10 @@
-// Agent mode as a person uses it: switch to Agent, watch tool cards, review an edit in the diff
+// Agent mode as a person uses it (named to run after the other specs, whose editors and files it
+// leaves as it found them): switch to Agent, watch tool cards, review an edit in the diff
 // editor, approve a command, restore the workspace to a message. Screenshots go to test-results/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { emulator, newConversation, openChat, screenshot, sendPrompt, test } from './harness';
+import { emulator, newConversation, openChat, runFromPalette, screenshot, sendPrompt, test } from './harness';
 
 const folder = process.env.MARATHON_E2E_FOLDER ?? '';
 const inventory = () => fs.readFileSync(path.join(folder, 'src', 'inventory.ts'), 'utf8');
@@ -15,6 +16,13 @@ async function setMode(frame: Frame, mode: 'ask' | 'agent'): Promise<void> {
 
 function card(frame: Frame, tool: string, status: string) {
   return frame.locator(`[data-testid="tool-card"][data-tool="${tool}"][data-status="${status}"]`).last();
+}
+
+/** Leaves the window as the next spec expects it: Ask mode, no notifications, no editors. */
+async function cleanUp(page: Page, frame: Frame): Promise<void> {
+  await setMode(frame, 'ask');
+  await runFromPalette(page, 'Notifications: Clear All Notifications');
+  await runFromPalette(page, 'View: Close All Editors');
 }
 
 async function expectationsOk(): Promise<void> {
@@ -97,7 +105,13 @@ test('Agent mode: a tool card waits for approval, the edit is reviewed in a diff
   await screenshot(page, 'agent-turn-done');
 
   // Restore to here on the user message puts the file back, after a confirmation that lists it.
-  const userMessage = frame.locator('[data-testid="msg-user"]').last();
+  // The timeline is windowed: bring the first message of this conversation back into view.
+  const userMessage = frame.locator('[data-testid="msg-user"]', { hasText: 'Raise the default low-stock threshold' });
+  for (let tries = 0; tries < 20 && (await userMessage.count()) === 0; tries++) {
+    await frame.locator('[data-testid="timeline"]').evaluate((element) => element.scrollTo({ top: 0 }));
+    await page.waitForTimeout(150);
+  }
+  await userMessage.scrollIntoViewIfNeeded();
   await userMessage.hover();
   await userMessage.locator('[data-testid="restore-here"]').click();
   const dialog = page.locator('.monaco-dialog-box');
@@ -109,7 +123,7 @@ test('Agent mode: a tool card waits for approval, the edit is reviewed in a diff
   await dialog.locator('.monaco-button', { hasText: 'Restore' }).first().click();
   await waitForFile(page, (text) => text === original, 'was restored');
   await emulator('config', { chunkDelayMs: 0 });
-  await setMode(frame, 'ask');
+  await cleanUp(page, frame);
 });
 
 test('Agent mode: refusing a command tells the model, and auto-approve for the conversation is visible while on', async (page) => {
@@ -139,5 +153,5 @@ test('Agent mode: refusing a command tells the model, and auto-approve for the c
   await screenshot(page, 'agent-auto-approve-on');
   await frame.locator('[data-testid="auto-approve-all-off"]').click();
   await frame.locator('[data-testid="auto-approve-indicator"]').waitFor({ state: 'hidden', timeout: 10_000 });
-  await setMode(frame, 'ask');
+  await cleanUp(page, frame);
 });
