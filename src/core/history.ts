@@ -13,6 +13,8 @@ type CompactionRecord = Extract<ConversationRecord, { kind: 'compaction' }>;
 interface Entry {
   recordId: string;
   message: ApiMessage;
+  /** Pinned files re-sent after a compaction: not something the user typed, and never put back (fresh copies are). */
+  pinned?: true;
 }
 
 /** A compaction block with a real summary; `content: null` blocks are failed compactions (no-ops). */
@@ -48,7 +50,7 @@ function withPinned(entries: Entry[], pinned: Pinned): Entry[] {
   if (pinned.blocks.length === 0) {
     return entries;
   }
-  const pinnedEntry: Entry = { recordId: pinned.recordId, message: { role: 'user', content: pinned.blocks } };
+  const pinnedEntry: Entry = { recordId: pinned.recordId, message: { role: 'user', content: pinned.blocks }, pinned: true };
   const lastUser = entries.map((entry) => entry.message.role).lastIndexOf('user');
   const at = lastUser >= 0 ? lastUser : entries.length;
   return [...entries.slice(0, at), pinnedEntry, ...entries.slice(at)];
@@ -90,6 +92,11 @@ function isToolUse(block: StoredBlock): boolean {
 /** A user entry that answers tool calls (as opposed to one the user typed). */
 function isToolResultEntry(entry: Entry | undefined): boolean {
   return entry?.message.role === 'user' && entry.message.content.some(isToolResult);
+}
+
+/** A user entry the user typed: neither tool results nor pinned files. */
+function isTypedEntry(entry: Entry | undefined): boolean {
+  return entry?.message.role === 'user' && !entry.pinned && !isToolResultEntry(entry);
 }
 
 function hasToolBlocks(entry: Entry): boolean {
@@ -245,21 +252,23 @@ export class RequestHistory {
     for (; i >= 0 && this.entries[i]?.message.role === 'user'; i--) {
       pending.unshift(this.entries[i]!.recordId);
     }
-    if (isToolResultEntry(this.entries[i + 1]) && this.entries[i]?.message.role === 'assistant') {
+    const firstPending = this.entries.slice(i + 1).find((entry) => !entry.pinned);
+    if (isToolResultEntry(firstPending) && this.entries[i]?.message.role === 'assistant') {
       pending.unshift(this.entries[i]!.recordId);
       const request = this.typedRequestBefore(i);
       if (request >= 0) {
         pending.unshift(...this.entries.slice(this.typedRunStart(request), request + 1).map((entry) => entry.recordId));
       }
     }
-    return pending;
+    // Pinned files are sent fresh after a compaction; an old copy is never kept.
+    const pinnedIds = new Set(this.entries.filter((entry) => entry.pinned).map((entry) => entry.recordId));
+    return pending.filter((id) => !pinnedIds.has(id));
   }
 
   /** Index of the last typed user entry before `index`, or -1. */
-  private typedRequestBefore(index: number): number {
+  private typedRequestBefore(index: number, entries: readonly Entry[] = this.entries): number {
     for (let i = index - 1; i >= 0; i--) {
-      const entry = this.entries[i];
-      if (entry?.message.role === 'user' && !isToolResultEntry(entry)) {
+      if (isTypedEntry(entries[i])) {
         return i;
       }
     }
@@ -267,9 +276,9 @@ export class RequestHistory {
   }
 
   /** First of the consecutive typed user entries ending at `index`. */
-  private typedRunStart(index: number): number {
+  private typedRunStart(index: number, entries: readonly Entry[] = this.entries): number {
     let start = index;
-    while (start > 0 && this.entries[start - 1]?.message.role === 'user' && !isToolResultEntry(this.entries[start - 1])) {
+    while (start > 0 && isTypedEntry(entries[start - 1])) {
       start--;
     }
     return start;
@@ -326,25 +335,27 @@ export class RequestHistory {
    * request and the last call with its results.
    */
   private trimOldestKeepingPairs(fits: (messages: ApiMessage[]) => boolean): string[] {
-    const last = this.entries.length - 1;
-    const midLoop = isToolResultEntry(this.entries[last]) && this.entries[last - 1]?.message.role === 'assistant';
-    const request = midLoop ? this.typedRequestBefore(last - 1) : -1;
+    // Grouped without pinned copies, which stay with the request they were sent for.
+    const entries = this.entries.filter((entry) => !entry.pinned);
+    const last = entries.length - 1;
+    const midLoop = isToolResultEntry(entries[last]) && entries[last - 1]?.message.role === 'assistant';
+    const request = midLoop ? this.typedRequestBefore(last - 1, entries) : -1;
     // The current turn starts at its typed request (mid-loop) or at the trailing user messages.
-    let turnStart = midLoop ? (request >= 0 ? this.typedRunStart(request) : last - 1) : this.entries.length;
+    let turnStart = midLoop ? (request >= 0 ? this.typedRunStart(request, entries) : last - 1) : entries.length;
     if (!midLoop) {
-      while (turnStart > 0 && this.entries[turnStart - 1]?.message.role === 'user') {
+      while (turnStart > 0 && entries[turnStart - 1]?.message.role === 'user') {
         turnStart--;
       }
-      if (isToolResultEntry(this.entries[turnStart]) && turnStart > 0) {
+      if (isToolResultEntry(entries[turnStart]) && turnStart > 0) {
         turnStart--;
       }
     }
     const groups: string[][] = [];
     const group = (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const entry = this.entries[i]!;
-        if (entry.message.role === 'assistant' && hasToolUse(entry.message.content) && isToolResultEntry(this.entries[i + 1]) && i + 1 < to) {
-          groups.push([entry.recordId, this.entries[i + 1]!.recordId]);
+        const entry = entries[i]!;
+        if (entry.message.role === 'assistant' && hasToolUse(entry.message.content) && isToolResultEntry(entries[i + 1]) && i + 1 < to) {
+          groups.push([entry.recordId, entries[i + 1]!.recordId]);
           i++;
         } else {
           groups.push([entry.recordId]);
@@ -412,31 +423,33 @@ export class RequestHistory {
    * those answered (`repairToolPairs`), so that the rebuild from record ids gives the same request.
    */
   private recentEntriesWithTools(turns: number): Entry[] {
-    const last = this.entries.length - 1;
-    const midLoop = isToolResultEntry(this.entries[last]) && this.entries[last - 1]?.message.role === 'assistant';
+    // Pinned copies are never put back (fresh ones are), and must not hide where the loop stands.
+    const entries = this.entries.filter((entry) => !entry.pinned);
+    const last = entries.length - 1;
+    const midLoop = isToolResultEntry(entries[last]) && entries[last - 1]?.message.role === 'assistant';
     let current: Entry[];
     let turnStart: number;
     if (midLoop) {
-      const request = this.typedRequestBefore(last - 1);
-      turnStart = request >= 0 ? this.typedRunStart(request) : last - 1;
-      current = [...(request >= 0 ? this.entries.slice(turnStart, request + 1) : []), this.entries[last - 1]!, this.entries[last]!];
+      const request = this.typedRequestBefore(last - 1, entries);
+      turnStart = request >= 0 ? this.typedRunStart(request, entries) : last - 1;
+      current = [...(request >= 0 ? entries.slice(turnStart, request + 1) : []), entries[last - 1]!, entries[last]!];
     } else {
-      turnStart = this.entries.length;
-      while (turnStart > 0 && this.entries[turnStart - 1]?.message.role === 'user') {
+      turnStart = entries.length;
+      while (turnStart > 0 && entries[turnStart - 1]?.message.role === 'user') {
         turnStart--;
       }
       // Results of a stopped tool loop right before the new message keep their call.
-      if (isToolResultEntry(this.entries[turnStart]) && this.entries[turnStart - 1]?.message.role === 'assistant') {
+      if (isToolResultEntry(entries[turnStart]) && entries[turnStart - 1]?.message.role === 'assistant') {
         turnStart--;
       }
-      current = this.entries.slice(turnStart);
+      current = entries.slice(turnStart);
     }
     let start = turnStart;
     for (let turn = 0; turn < turns && start > 0; turn++) {
-      const request = this.typedRequestBefore(start);
-      start = request >= 0 ? this.typedRunStart(request) : 0;
+      const request = this.typedRequestBefore(start, entries);
+      start = request >= 0 ? this.typedRunStart(request, entries) : 0;
     }
-    const earlier = this.entries.slice(start, turnStart).filter((entry) => !isToolResultEntry(entry));
+    const earlier = entries.slice(start, turnStart).filter((entry) => !isToolResultEntry(entry));
     return [...earlier, ...current].flatMap((entry) => withoutCompactionBlocks(entry));
   }
 

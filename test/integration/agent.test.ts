@@ -284,8 +284,12 @@ suite('Agent mode in a real extension host', () => {
     const checks = await expectations();
     assert.equal(checks.length, steps);
     assert.ok(checks.every((check) => check.ok), JSON.stringify(checks.filter((check) => !check.ok)));
-    const requests = await emulator<{ requests: Array<{ path: string; status: number | null }> }>('requests');
-    assert.ok(requests.requests.filter((request) => request.path === '/v1/messages').every((request) => request.status === 200), 'every request was valid');
+    const requests = await emulator<{ requests: Array<{ path: string; status: number | null; body: { messages: Array<{ content: Array<{ tool_use_id?: string }> }> } }> }>('requests');
+    const sent = requests.requests.filter((request) => request.path === '/v1/messages');
+    assert.ok(sent.every((request) => request.status === 200), 'every request was valid');
+    const carrying = (step: number) => sent.find((request) => request.body.messages.at(-1)?.content.some((block) => block.tool_use_id === `toolu_loop${step}`));
+    const bytes = (step: number) => Buffer.byteLength(JSON.stringify(carrying(step)?.body ?? {}));
+    console.log(`      request size: step 5 ${bytes(5)} bytes, step 40 ${bytes(40)} bytes, ${sent.length} requests`);
     const compactions = view.of('chat/item').filter((message) => message.item.kind === 'compaction' && !message.item.failed);
     assert.equal(compactions.length, 2);
     const last = view.of('chat/done').at(-1)!.item;

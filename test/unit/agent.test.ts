@@ -265,6 +265,7 @@ suite('Agent mode: the tool loop against the emulator', function () {
   let settings: SessionSettings;
   let events: SessionEvent[];
   let tools: FakeTools;
+  let pinned: StoredBlock[];
 
   suiteSetup(async () => {
     emulator = await startEmulator();
@@ -277,6 +278,7 @@ suite('Agent mode: the tool loop against the emulator', function () {
     settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000, chatMode: 'agent', maxToolIterations: 25 };
     events = [];
     tools = new FakeTools();
+    pinned = [];
   });
 
   async function control(route: string, body: unknown): Promise<void> {
@@ -306,6 +308,7 @@ suite('Agent mode: the tool loop against the emulator', function () {
       retry: { baseDelayMs: 5, maxDelayMs: 50 },
       idleTimeoutMs: 4000,
       tools,
+      pinnedBlocks: async () => pinned,
     });
     session.onEvent((event) => events.push(event));
     return session;
@@ -508,6 +511,7 @@ suite('Agent mode: the tool loop against the emulator', function () {
     replies.push({ text: 'All forty files read.', expectToolResult: [{ toolUseId: `toolu_step${steps}`, includes: `contents of src/file${steps}.ts` }] });
     await script(replies);
     settings.maxToolIterations = 50;
+    pinned = [{ type: 'text', text: '<file path="notes.md" pinned="true">\nKeep the API stable.\n</file>' }];
     const session = await open();
     await session.send('Read src/file1.ts to src/file40.ts, one at a time.');
 
@@ -521,6 +525,16 @@ suite('Agent mode: the tool loop against the emulator', function () {
     assert.equal(markers.length, 2, `compacted ${markers.length} times`);
     for (const request of all) {
       assertPairs(request.body.messages as ApiMessage[]);
+    }
+    // After each compaction: the summary, the typed request, the last call, then its results with the pinned file.
+    const continuations = all.filter((request) => request.body.messages[0]?.content[0]?.type === 'compaction' && request.body.messages.length === 4);
+    assert.equal(continuations.length, 2);
+    for (const request of continuations) {
+      const [, typedRequest, call, answer] = request.body.messages;
+      assert.equal(typedRequest!.content.at(-1)!.text, 'Read src/file1.ts to src/file40.ts, one at a time.');
+      assert.equal(call!.content.at(-1)!.type, 'tool_use');
+      assert.deepEqual(answer!.content.map((block) => block.type), ['tool_result', 'text']);
+      assert.match(String(answer!.content[1]!.text), /Keep the API stable/);
     }
     // Records: every call answered exactly once.
     const records = await store.readAll(session.id);
