@@ -242,6 +242,14 @@ suite('Agent mode in a real extension host', () => {
     fs.rmSync(file('src/found.ts'));
   });
 
+  test('in Restricted Mode only the read-only tools are offered', async () => {
+    const { AgentToolHost } = await import('../../src/host/agent/toolHost');
+    const restricted = new AgentToolHost({ logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} }, proposals: api.proposals, checkpoints: () => api.agent.checkpoints(), isTrusted: () => false });
+    assert.deepEqual(restricted.availableTools(), ['read_file', 'list_files', 'search_text', 'get_diagnostics']);
+    restricted.dispose();
+    assert.ok(api.agent.tools.availableTools().includes('run_command'), 'a trusted workspace offers every tool');
+  });
+
   test('Stop while a command runs kills its whole process tree', async () => {
     await post({ type: 'tools/setAutoApprove', scope: 'conversation', on: true });
     const pidFile = file('child.pid');
