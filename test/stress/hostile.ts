@@ -184,7 +184,9 @@ export function hostileCases(random: () => number, options: { surfacesPerPayload
     }
   }
   if (options.megabyteLines !== false) {
-    SURFACES.forEach((surface, index) => {
+    // One per surface where a 1 MB line can arrive: answers (streamed and restored), summaries, errors,
+    // titles, file names.
+    (['assistantStream', 'assistantRestored', 'summary', 'error', 'title', 'chip', 'attachFailed'] as const).forEach((surface, index) => {
       const id = cases.length + 1;
       const text = megabyteLine(index, `__xss(${id})`);
       cases.push({ id, surface, text, pieces: surface === 'assistantStream' ? chunk(text, 64 * 1024) : [text], oneMegabyte: true });
