@@ -396,7 +396,7 @@ export class ConversationSession {
     const maxToolSteps = Math.max(1, this.deps.settings().maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS);
     try {
       if (resumeTools && (await this.runToolStep(resumeTools, abort.signal)) === 'stopped') {
-        this.emit({ type: 'turnFinished', item: { kind: 'assistant', id: assistantId, at: Date.now(), text: '', status: 'stopped', toolCalls: 1 } });
+        // Nothing was sampled: the view drops the empty answer it opened for this turn.
         return;
       }
       await this.compactBeforeTurnIfNeeded(abort.signal);
