@@ -17,6 +17,8 @@ import { flushUiState, getUiState, post, updateUiState } from './vscode';
 const root = document.getElementById('root') ?? document.body;
 
 let snapshot: ViewSnapshot | undefined;
+/** What a failed send put back in the prompt box. */
+let failedDraft: string | undefined;
 let bootstrapped = false;
 
 const liveRegion = h('div', { class: 'sr-only', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
@@ -143,6 +145,12 @@ function handle(message: ToWebview): void {
       onBootstrap(message);
       break;
     case 'chat/started':
+      // A retry answers the message that failed, which is in the timeline already: the copy put back
+      // in the prompt box is no longer needed, unless the user has changed it since.
+      if (message.user === undefined && failedDraft !== undefined && composer.text === failedDraft) {
+        composer.setText('');
+      }
+      failedDraft = undefined;
       // A placeholder left open (a turn that paused after compacting) never gets its own done.
       timeline.settleStreams();
       if (message.replacesId !== undefined) {
@@ -179,6 +187,7 @@ function handle(message: ToWebview): void {
       timeline.upsert(message.error);
       if (message.draft !== undefined && message.draft !== '') {
         composer.restoreDraft(message.draft);
+        failedDraft = composer.text;
       }
       if (message.error.kind === 'error') {
         announce(message.error.message);

@@ -808,8 +808,14 @@ test('an error card says what happened and Retry fixes it', async (page) => {
   await sendPrompt(frame, 'This one fails first');
   const card = frame.locator('[data-testid="error-card"]').last();
   await card.waitFor({ timeout: 20_000 });
+  if ((await promptValue(frame)) !== 'This one fails first') {
+    await fail('the failed message was not put back in the prompt box');
+  }
   await card.locator('[data-testid="retry"]').click();
   await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
+  if ((await promptValue(frame)) !== '') {
+    await fail('after a successful Retry the prompt box still holds the message it answered');
+  }
 });
 
 // ---------------------------------------------------------------- editor tab
