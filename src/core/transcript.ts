@@ -63,7 +63,8 @@ export function transcriptMarkdown(title: string, records: readonly Conversation
 function lastCompactionIndex(records: readonly ConversationRecord[]): number {
   for (let i = records.length - 1; i >= 0; i--) {
     const record = records[i];
-    if (record?.kind === 'compaction' && !record.failed) {
+    // A trim drops turns without summarizing them, so it starts no summarized segment.
+    if (record?.kind === 'compaction' && !record.failed && record.compactionKind !== 'trim') {
       return i;
     }
   }
