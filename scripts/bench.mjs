@@ -80,9 +80,13 @@ async function inVsCode(emulatorUrl) {
     fs.rmSync(userDataDir, { recursive: true, force: true });
   }
   if (fs.existsSync(activationFile)) {
-    const { activationMs } = JSON.parse(fs.readFileSync(activationFile, 'utf8'));
-    const sorted = [...activationMs].sort((a, b) => a - b);
-    figure('activation', `activate() in the extension host (median of ${sorted.length})`, Math.round(sorted[Math.floor(sorted.length / 2)] * 10) / 10, 'ms', 20);
+    const { activationMs, totalMs } = JSON.parse(fs.readFileSync(activationFile, 'utf8'));
+    const medianOf = (values) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return Math.round(sorted[Math.floor(sorted.length / 2)] * 10) / 10;
+    };
+    figure('activation', `activate() in the extension host (median of ${activationMs.length})`, medianOf(activationMs), 'ms', 20);
+    figure('activation', 'activation as the extension host sees it (loading the bundle, creating the context, activate())', medianOf(totalMs), 'ms');
   } else {
     failures.push('activation: no figure was written by the extension host');
   }

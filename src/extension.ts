@@ -23,9 +23,12 @@ export interface MarathonApi {
   readonly paths: MarathonPaths;
   readonly context: ContextService;
   readonly agent: AgentMode;
+  /** How long the activate() call took, in milliseconds (for `npm run bench`). */
+  readonly activationMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): MarathonApi {
+  const started = performance.now();
   const channel = vscode.window.createOutputChannel('Marathon', { log: true });
   const logger = channelLogger(channel);
   const keys = new ApiKeyStore(context.secrets);
@@ -59,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new MarathonCodeActions(), MarathonCodeActions.metadata),
   );
   controller.reportSettingsProblems();
-  return { controller, proposals, context: workspaceContext, agent, paths: marathonPaths(context) };
+  return { controller, proposals, context: workspaceContext, agent, paths: marathonPaths(context), activationMs: performance.now() - started };
 }
 
 export interface MarathonPaths {

@@ -134,6 +134,7 @@ export class ConversationSession {
   private totalsReady: Promise<void> = Promise.resolve();
   /** Answers whose usage was added live, so the background total does not count them twice. */
   private readonly liveUsageIds = new Set<string>();
+  private totalsLoaded = false;
 
   private constructor(
     private readonly deps: SessionDeps,
@@ -176,6 +177,16 @@ export class ConversationSession {
       this.emit({ type: 'usage', meter: this.meter() });
     } catch (error) {
       this.logger.warn(`[Store] could not total the usage of ${this.deps.conversationId}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      // Needed only while the file was being read; a session of hours must not keep every id.
+      this.totalsLoaded = true;
+      this.liveUsageIds.clear();
+    }
+  }
+
+  private noteLiveUsage(recordId: string): void {
+    if (!this.totalsLoaded) {
+      this.liveUsageIds.add(recordId);
     }
   }
 
@@ -631,7 +642,7 @@ export class ConversationSession {
       usage: figures,
     };
     await this.persist(record);
-    this.liveUsageIds.add(record.id);
+    this.noteLiveUsage(record.id);
     this.ledger.add(figures, priceFor(message.model, settings.prices));
     if (!isLiveCompactionBlock(block)) {
       await this.recordThresholdMarker(block, figures, []);
@@ -697,7 +708,7 @@ export class ConversationSession {
     await this.persist(record);
     this.history.push(record);
     if (usage) {
-      this.liveUsageIds.add(record.id);
+      this.noteLiveUsage(record.id);
       this.ledger.add(usage, priceFor(model, this.deps.settings().prices));
       this.emit({ type: 'usage', meter: this.meter() });
     }

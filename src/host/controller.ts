@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import type { JsonlConversationStore } from '../core/store';
-import type { ConversationSession, SessionEvent, SessionSettings } from '../core/session';
+import type { ConversationSession, MessagesClient, SessionEvent, SessionSettings } from '../core/session';
 import {
   assertNever,
   type BackendInfo,
@@ -34,6 +34,7 @@ export class ChatController implements vscode.Disposable {
   private readonly views = new Set<Post>();
   private readonly contextWindows = new Map<string, number>();
   private readonly compactionUnsupported = new Set<string>();
+  private cachedClient: { key: string; client: Promise<MessagesClient> } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private idle: Promise<void> = Promise.resolve();
 
@@ -550,8 +551,13 @@ export class ChatController implements vscode.Disposable {
     if (!credentials) {
       throw new Error('No API key is set. Run “Marathon: Set API Key”.');
     }
-    const { createClient } = await loadEngine();
-    const client = await createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL });
+    // One client per key and endpoint, so its connections are reused from turn to turn.
+    const cacheKey = `${credentials.baseURL ?? ''}\n${credentials.apiKey}`;
+    if (this.cachedClient?.key !== cacheKey) {
+      const { createClient } = await loadEngine();
+      this.cachedClient = { key: cacheKey, client: createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL }) };
+    }
+    const client = await this.cachedClient.client;
     void this.learnContextWindow(client, readSettings().settings.model);
     return client;
   }
