@@ -8,7 +8,7 @@ import { createClient } from '../../src/core/client';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, withCacheBreakpoints, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { JsonlConversationStore } from '../../src/core/store';
-import { usageFigures, type ApiUsage } from '../../src/core/usage';
+import { priceFor, usageFigures, type ApiUsage } from '../../src/core/usage';
 import { EmulatorControl } from '../emulator/control';
 import { figure, median, round, type Figure } from './figures';
 
@@ -322,6 +322,10 @@ export async function tokensBench(emulator: EmulatorControl, turns: number, toke
     const totalInput = billing.input + billing.cacheRead + billing.cacheWrite + billing.compaction;
     out.push(figure('tokens', `${label}: turns completed`, billing.turns, `of ${turns}`, mode === 'marathon' ? { min: turns } : undefined));
     out.push(figure('tokens', `${label}: billed input tokens`, totalInput, 'tokens'));
+    // List prices of the model used (USD per million tokens); cache reads cost a tenth of fresh input.
+    const price = priceFor('claude-sonnet-5-5');
+    const inputCost = (billing.input * price.input + billing.cacheWrite * price.cacheWrite + billing.cacheRead * price.cacheRead + billing.compaction * price.input) / 1e6;
+    out.push(figure('tokens', `${label}: input cost at list prices`, round(inputCost, 2), 'USD'));
     out.push(figure('tokens', `${label}: peak context`, billing.peak, 'tokens'));
     out.push(
       figure('tokens', `${label}: cache-read share of input (steady state)`, round((100 * billing.steadyRead) / Math.max(1, billing.steadyTotal), 1), '%', mode === 'marathon' ? { min: 80 } : undefined),
