@@ -5,7 +5,8 @@ import type { AttachmentChip, ToHost } from '../shared/protocol';
 import { button, h, icon } from './dom';
 import { formatTokens } from './format';
 
-const KIND_ICONS: Record<AttachmentChip['kind'], string> = {
+/** The codicon of each kind of attachment, shared by the chips and the picker. */
+export const KIND_ICONS: Record<AttachmentChip['kind'], string> = {
   file: 'file',
   folder: 'folder',
   selection: 'selection',

@@ -2,6 +2,7 @@
 // focus, `aria-activedescendant` points at the active option). Results stream in from the host with
 // the id of the query they answer; stale answers are dropped, so typing is never held up.
 import type { ContextItem, ToHost, ToWebview } from '../shared/protocol';
+import { KIND_ICONS } from './chips';
 import { h, icon } from './dom';
 
 export interface PickerHost {
@@ -12,15 +13,6 @@ export interface PickerHost {
   onStateChange(open: boolean, activeOptionId: string | undefined): void;
 }
 
-const KIND_ICONS: Record<ContextItem['kind'], string> = {
-  file: 'file',
-  folder: 'folder',
-  selection: 'selection',
-  editors: 'files',
-  problems: 'warning',
-  terminal: 'terminal',
-  gitChanges: 'git-compare',
-};
 
 export class Picker {
   readonly element: HTMLElement;

@@ -35,17 +35,22 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(resultsDir, `${name}.png`) });
 }
 
-export async function runFromPalette(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+export async function runFromPalette(page: Page, title: string, timeoutMs = 30_000, exact = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor();
     await input.fill('>' + title);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    const row = (exact ? rows.filter({ has: page.locator('.label-name', { hasText: exactly(title) }) }) : rows.filter({ hasText: title })).first();
     try {
       await row.waitFor({ timeout: 2000 });
-      await page.keyboard.press('Enter');
+      if (exact) {
+        await row.click();
+      } else {
+        await page.keyboard.press('Enter');
+      }
       return;
     } catch (error) {
       if (Date.now() > deadline) {
@@ -196,26 +201,8 @@ export async function selectTheme(page: Page, theme: string): Promise<void> {
 }
 
 /** Like runFromPalette, but clicks the row whose label is exactly `title` (fuzzy matching may rank others first). */
-export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill('>' + title);
-    const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exactly(title) }) }).first();
-    try {
-      await row.waitFor({ timeout: 2000 });
-      await row.click();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        throw error;
-      }
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(500);
-    }
-  }
+export function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+  return runFromPalette(page, title, timeoutMs, true);
 }
 
 /** Polls `check` until it returns true. */

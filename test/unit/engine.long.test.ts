@@ -9,23 +9,12 @@ import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { JsonlConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
+import { seededRandom } from '../stress/random';
 
 interface Recorded {
   path: string;
   status: number | null;
   body: { messages: Array<{ role: string; content: StoredBlock[] }>; compaction?: unknown };
-}
-
-/** A small seeded generator, so that a failing sequence can be replayed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 suite('Long sessions', function () {
@@ -75,7 +64,7 @@ suite('Long sessions', function () {
   }
 
   test('a randomized session keeps every invariant after every step, across faults, compactions and crashes', async () => {
-    const random = mulberry32(20261126);
+    const random = seededRandom(20261126);
     const settings: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
     await control('config', { tokenMultiplier: 60 });
     let store = new JsonlConversationStore(folder);
