@@ -476,6 +476,8 @@ test('search covers every segment, including messages the model now sees only as
 
 test('Compact now adds an on-demand marker, a failed compaction and a fallback trim get their own markers', async (page) => {
   const frame = await openChat(page);
+  // Something to compact, whatever ran before this test.
+  await sendAndWait(frame, 'Something to compact later: the pelican migration plan.');
   // The list is windowed: only what is near the viewport is in the DOM, so look at the end.
   await inPage(frame, `const t = document.querySelector('[data-testid="timeline"]'); t.scrollTop = t.scrollHeight;`);
   await page.waitForTimeout(300);
