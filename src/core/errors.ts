@@ -58,10 +58,6 @@ function retryAfter(error: ApiErrorShape): number | undefined {
   return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
 }
 
-export function isPromptTooLong(classified: ClassifiedError): boolean {
-  return classified.kind === 'contextWindow';
-}
-
 export function classifyError(raw: unknown): ClassifiedError {
   if (typeof raw !== 'object' || raw === null) {
     return { kind: 'unknown', message: String(raw), retryable: false };

@@ -80,8 +80,6 @@ export type ConversationRecord =
   | { v: 1; kind: 'title'; at: number; title: string }
   | { v: 1; kind: 'settings'; at: number; compactionMode: CompactionMode };
 
-export type RecordKind = ConversationRecord['kind'];
-
 export function isConversationRecord(value: unknown): value is ConversationRecord {
   if (typeof value !== 'object' || value === null) {
     return false;

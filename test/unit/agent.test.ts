@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
 import { RequestHistory, repairToolPairs, type ApiMessage } from '../../src/core/history';
-import type { Logger, ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/core/ports';
+import { silentLogger, type ToolCall, type ToolHost, type ToolOutcome, type ToolRunContext } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
@@ -24,7 +24,6 @@ import {
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import type { ExpectationResult, ScriptedReply } from '../emulator/types';
 
-const quietLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 suite('Agent tools: schemas and input', () => {
   test('every tool has a strict schema that forbids unknown properties', () => {
@@ -304,7 +303,7 @@ suite('Agent mode: the tool loop against the emulator', function () {
       client: () => createClient({ apiKey: 'test-key', baseURL: emulator.url }),
       settings: () => settings,
       systemPrompt: async () => 'You are a test agent.',
-      logger: quietLogger,
+      logger: silentLogger,
       retry: { baseDelayMs: 5, maxDelayMs: 50 },
       idleTimeoutMs: 4000,
       tools,

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
-import type { Logger } from '../../src/core/ports';
+import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
@@ -12,7 +12,6 @@ interface Recorded {
   body: { messages: Array<{ role: string; content: Array<Record<string, unknown>> }>; context_management?: { edits: Array<Record<string, unknown>> }; compaction?: unknown };
 }
 
-const quietLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 suite('ConversationSession against the emulator', function () {
   this.timeout(20_000);
@@ -55,7 +54,7 @@ suite('ConversationSession against the emulator', function () {
       client: () => createClient({ apiKey: 'test-key', baseURL: emulator.url }),
       settings: () => settings,
       systemPrompt: async () => 'You are a test assistant.',
-      logger: quietLogger,
+      logger: silentLogger,
       retry: { baseDelayMs: 5, maxDelayMs: 50 },
       idleTimeoutMs: 2000,
       pinnedBlocks: async () => pinned,
