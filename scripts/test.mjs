@@ -189,6 +189,8 @@ async function e2e(serverUrl, emulatorUrl, port) {
 async function main() {
   // tsc emits even when it reports type errors: those count as a failure, and the tests still run.
   const buildOk = await check('build', 'node', ['esbuild.js']);
+  // Compiled tests of moved or deleted files must not run again from a stale out/.
+  fs.rmSync(path.join(ROOT, 'out'), { recursive: true, force: true });
   await check('typecheck + compile tests', 'npx', ['tsc', '-p', 'tsconfig.json']);
   if (!only) {
     await check('typecheck webview', 'npx', ['tsc', '--noEmit', '-p', 'src/webview/tsconfig.json']);

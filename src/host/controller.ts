@@ -1,46 +1,33 @@
-// Owns the conversations of this workspace and connects them to the chat view and the commands.
-// Heavy pieces (the store, the SDK) are created on first use, never during activation.
+// Routes the chat views' messages and the commands to the module that handles each, and keeps the
+// views up to date. Heavy pieces (the store, the SDK) are created on first use, never during activation.
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
-import type { JsonlConversationStore } from '../core/store';
-import type { ConversationSession, MessagesClient, SessionEvent, SessionSettings } from '../core/session';
-import {
-  assertNever,
-  type BackendInfo,
-  type ConversationSummary,
-  type HostCommand,
-  type ToHost,
-  type ToWebview,
-  type ViewState,
-} from '../shared/protocol';
-import type { ApiKeyStore, Credentials } from './apiKey';
-import type { ProposalManager } from './apply';
-import { readAgentSettings, readSettings, type MarathonSettings } from './config';
-import type { ContextService } from './context/service';
+import type { ConversationSession } from '../core/session';
+import { assertNever, type ConversationSummary, type ToHost, type ViewState } from '../shared/protocol';
 import type { AgentMessage, AgentMode } from './agent';
+import type { ApiKeyStore } from './apiKey';
+import type { ProposalManager } from './apply';
+import { Backend } from './backend/backend';
+import { readSettings } from './config';
+import type { ContextService } from './context/service';
+import { ConversationLifecycle } from './conversationLifecycle';
+import { showConversationPicker } from './conversationPicker';
+import { Disposable } from './disposable';
+import { copyToClipboard, insertAtCursor, openLink, runHostCommand } from './editorActions';
 import { loadEngine } from './engine';
-import { buildSystemPrompt } from './systemPrompt';
+import { SessionFactory } from './sessionFactory';
+import { ViewHub, type Post } from './viewHub';
 
-const ACTIVE_KEY = 'marathon.activeConversation';
-const DEFAULT_CONTEXT_WINDOW = 200_000;
+type ContextMessage = Extract<ToHost, { type: 'context/query' | 'context/attach' | 'attachments/remove' | 'attachments/togglePin' }>;
 
-type Post = (message: ToWebview) => void;
-
-export class ChatController implements vscode.Disposable {
-  private store: JsonlConversationStore | undefined;
-  private session: ConversationSession | undefined;
-  private sessionListener: { dispose(): void } | undefined;
-  private opening: Promise<ConversationSession> | undefined;
-  private readonly views = new Set<Post>();
-  private readonly contextWindows = new Map<string, number>();
-  private readonly compactionUnsupported = new Set<string>();
-  private cachedClient: { key: string; client: Promise<MessagesClient> } | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  private idle: Promise<void> = Promise.resolve();
+export class ChatController extends Disposable {
+  private readonly views = new ViewHub();
+  private readonly backend: Backend;
+  private readonly conversations: ConversationLifecycle;
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
-    private readonly keys: ApiKeyStore,
+    context: vscode.ExtensionContext,
+    keys: ApiKeyStore,
     private readonly logger: Logger,
     /** Apply as a diff the user accepts; absent, Apply explains it is unavailable. */
     private readonly proposals?: ProposalManager,
@@ -49,59 +36,55 @@ export class ChatController implements vscode.Disposable {
     /** Agent mode: tools with approval, checkpoints, Restore to here; absent, every turn is plain chat. */
     private readonly agent?: AgentMode,
   ) {
+    super();
+    this.backend = new Backend(keys, logger, (model) =>
+      this.views.notice('warning', `${model} does not support compaction: long conversations drop their oldest turns instead.`),
+    );
+    const sessions = new SessionFactory({ backend: this.backend, logger, workspaceContext, agent });
+    this.conversations = this._register(
+      new ConversationLifecycle({
+        context,
+        logger,
+        openSession: (store, id) => sessions.open(store, id),
+        onDidOpen: (focusItemId) => this.bootstrapViews(focusItemId),
+        onDidChangeList: () => this.postConversations(),
+        onSessionEvent: (event) => this.views.forward(event),
+        notice: (message) => this.views.notice('info', message),
+        forget: (id) => workspaceContext?.forget(id) ?? Promise.resolve(),
+      }),
+    );
     if (workspaceContext) {
-      this.disposables.push(workspaceContext.onDidChangeAttachments((id) => this.postAttachments(id)));
+      this._register(workspaceContext.onDidChangeAttachments((id) => this.postAttachments(id)));
     }
     if (agent) {
-      this.disposables.push(agent.tools.onDidChange(() => this.postAgent()));
+      this._register(agent.tools.onDidChange(() => this.postAgent()));
     }
-    this.disposables.push(
-      // Apply and other edits light up as soon as the user trusts the workspace.
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.bootstrapViews()),
-      keys.onDidChange(() => void this.postBackend()),
+    // Apply and other edits light up as soon as the user trusts the workspace.
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.bootstrapViews()));
+    this._register(keys.onDidChange(() => void this.postBackend()));
+    this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('marathon')) {
           this.reportSettingsProblems();
           const { settings } = readSettings();
-          this.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: settings.model });
+          this.views.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: settings.model });
           this.postAgent();
         }
       }),
     );
   }
 
-  /** Connects a chat view; returns the function that disconnects it. */
+  /** Connects a chat view; disposing the result disconnects it. */
   attachView(post: Post): vscode.Disposable {
-    this.views.add(post);
-    return new vscode.Disposable(() => this.views.delete(post));
-  }
-
-  /** Resolves when the current turn (if any) has finished; for tests and commands that must wait. */
-  whenIdle(): Promise<void> {
-    return this.idle;
-  }
-
-  get generating(): boolean {
-    return this.session?.generating ?? false;
+    return this.views.attach(post);
   }
 
   /** `reply` is the view the message came from: a view that (re)loads is bootstrapped alone. */
   async handle(message: ToHost, reply?: Post): Promise<void> {
     switch (message.type) {
-      case 'webview/ready': {
-        // Opening the first session bootstraps every view already; otherwise only the one that loaded.
-        const opened = this.session === undefined;
-        await this.activeSession();
-        if (opened) {
-          return;
-        }
-        if (reply !== undefined && this.views.has(reply)) {
-          reply({ type: 'state/bootstrap', state: await this.viewState() });
-        } else {
-          await this.bootstrapViews();
-        }
+      case 'webview/ready':
+        await this.onViewReady(reply);
         return;
-      }
       case 'chat/send':
         await this.send(message.text);
         return;
@@ -121,14 +104,13 @@ export class ChatController implements vscode.Disposable {
         await this.newConversation();
         return;
       case 'conversation/switch':
-        await this.switchTo(message.id, message.focusItemId);
+        await this.conversations.switchTo(message.id, message.focusItemId);
         return;
       case 'conversation/rename':
-        await (await this.getStore()).rename(message.id, message.title.trim() || 'Untitled');
-        await this.postConversations();
+        await this.rename(message.id, message.title.trim() || 'Untitled');
         return;
       case 'conversation/delete':
-        await this.deleteConversation(message.id);
+        await this.conversations.delete(message.id);
         return;
       case 'conversation/compact':
         await this.compactNow();
@@ -140,33 +122,33 @@ export class ChatController implements vscode.Disposable {
         const session = await this.activeSession();
         if (session.id === message.conversationId) {
           const { items, hasOlder } = await session.olderItems(message.beforeId);
-          this.broadcast({ type: 'timeline/older', conversationId: session.id, items, hasOlder });
+          this.views.broadcast({ type: 'timeline/older', conversationId: session.id, items, hasOlder });
         }
         return;
       }
       case 'search/query': {
         const { searchTranscripts } = await loadEngine();
-        this.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.getStore(), message.query) });
+        this.views.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.conversations.getStore(), message.query) });
         return;
       }
       case 'settings/setCompactionMode':
         await vscode.workspace.getConfiguration('marathon').update('compaction.mode', message.mode, vscode.ConfigurationTarget.Global);
         return;
       case 'command/run':
-        await this.runHostCommand(message.command);
+        await runHostCommand(message.command);
         return;
       case 'link/open':
-        await this.openLink(message.href);
+        await openLink(message.href, this.logger);
         return;
       case 'code/copy':
-        await vscode.env.clipboard.writeText(message.code);
+        await copyToClipboard(message.code);
         return;
       case 'code/insert':
-        await this.insertAtCursor(message.code);
+        await insertAtCursor(message.code);
         return;
       case 'code/apply':
         if (this.proposals === undefined) {
-          this.broadcast({ type: 'notice/show', level: 'info', message: 'Apply is not available here; use Insert at cursor.' });
+          this.views.notice('info', 'Apply is not available here; use Insert at cursor.');
         } else {
           await this.proposals.propose({ code: message.code, language: message.language, path: message.path });
         }
@@ -189,8 +171,22 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
+  private async onViewReady(reply: Post | undefined): Promise<void> {
+    // Opening the first session bootstraps every view already; otherwise only the one that loaded.
+    const opened = this.conversations.current === undefined;
+    await this.activeSession();
+    if (opened) {
+      return;
+    }
+    if (reply !== undefined && this.views.has(reply)) {
+      reply({ type: 'state/bootstrap', state: await this.viewState() });
+    } else {
+      await this.bootstrapViews();
+    }
+  }
+
   /** The @ picker and the chips above the prompt; attachments belong to the active conversation. */
-  private async handleContext(message: Extract<ToHost, { type: 'context/query' | 'context/attach' | 'attachments/remove' | 'attachments/togglePin' }>): Promise<void> {
+  private async handleContext(message: ContextMessage): Promise<void> {
     const context = this.workspaceContext;
     if (!context) {
       return;
@@ -198,12 +194,12 @@ export class ChatController implements vscode.Disposable {
     const session = await this.activeSession();
     switch (message.type) {
       case 'context/query':
-        await context.query(message.queryId, message.query, (reply) => this.broadcast(reply));
+        await context.query(message.queryId, message.query, (reply) => this.views.broadcast(reply));
         return;
       case 'context/attach': {
         const result = await context.attachItem(session.id, message.itemId, message.truncate === true);
         if (!result.ok) {
-          this.broadcast({ type: 'context/attachFailed', itemId: message.itemId, message: result.problem.message, canTruncate: result.problem.canTruncate === true });
+          this.views.broadcast({ type: 'context/attachFailed', itemId: message.itemId, message: result.problem.message, canTruncate: result.problem.canTruncate === true });
         }
         return;
       }
@@ -221,39 +217,24 @@ export class ChatController implements vscode.Disposable {
   /** Agent mode's messages: the mode switch, approvals, auto-approve, Restore to here. */
   private async handleAgent(message: AgentMessage): Promise<void> {
     if (!this.agent) {
-      this.broadcast({ type: 'notice/show', level: 'info', message: 'Agent mode is not available here.' });
+      this.views.notice('info', 'Agent mode is not available here.');
       return;
     }
     const session = await this.activeSession();
-    const store = await this.getStore();
+    const store = await this.conversations.getStore();
     if (await this.agent.handle(message, session.id, () => store.readAll(session.id))) {
       this.postAgent();
     }
   }
 
-  private postAgent(): void {
-    if (this.agent) {
-      this.broadcast({ type: 'agent/didChange', agent: this.agent.state(this.session?.id) });
-    }
-  }
-
-  /** Tells the views which attachments wait for the active conversation's next message. */
-  postAttachments(conversationId?: string): void {
-    const id = conversationId ?? this.session?.id;
-    if (!this.workspaceContext || id === undefined || id !== this.session?.id) {
-      return;
-    }
-    this.broadcast({ type: 'attachments/didChange', conversationId: id, chips: this.workspaceContext.chips(id) });
-  }
-
   async send(text: string): Promise<void> {
     if (text.trim().length === 0) {
-      this.broadcast({ type: 'notice/show', level: 'info', message: 'Type a message first.' });
+      this.views.notice('info', 'Type a message first.');
       return;
     }
-    const credentials = await this.credentials();
+    const credentials = await this.backend.credentials();
     if (!credentials) {
-      this.broadcast({
+      this.views.broadcast({
         type: 'chat/failed',
         error: {
           kind: 'error',
@@ -274,23 +255,21 @@ export class ChatController implements vscode.Disposable {
   }
 
   stop(): void {
-    this.session?.cancel();
+    this.conversations.stop();
   }
 
-  async newConversation(): Promise<void> {
-    if (this.generating) {
-      this.stop();
-      await this.idle;
-    }
-    const store = await this.getStore();
-    const entry = await store.create();
-    await this.open(entry.id);
+  newConversation(): Promise<void> {
+    return this.conversations.newConversation();
+  }
+
+  async compactNow(): Promise<void> {
+    await this.track((session) => session.compactNow().then(() => undefined));
   }
 
   /** Opens the whole transcript as Markdown in an editor, from where the user can save it. */
   async exportConversation(): Promise<void> {
     const session = await this.activeSession();
-    const store = await this.getStore();
+    const store = await this.conversations.getStore();
     const { transcriptMarkdown } = await loadEngine();
     const title = (await store.list()).find((entry) => entry.id === session.id)?.title ?? 'Conversation';
     const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: transcriptMarkdown(title, await store.readAll(session.id)) });
@@ -299,81 +278,29 @@ export class ChatController implements vscode.Disposable {
 
   /** Quick pick over all conversations: switch, rename or delete. */
   async showConversations(): Promise<void> {
-    const store = await this.getStore();
-    const rename: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Rename' };
-    const remove: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: 'Delete' };
-    type Item = vscode.QuickPickItem & { id: string };
-    const pick = vscode.window.createQuickPick<Item>();
-    const load = async () => {
-      const list = await store.list();
-      pick.items = list.map((entry) => ({
-        id: entry.id,
-        label: entry.title,
-        description: entry.id === this.session?.id ? 'current' : undefined,
-        detail: `${entry.messageCount} messages · ${new Date(entry.updatedAt).toLocaleString()}`,
-        buttons: [rename, remove],
-      }));
-    };
-    pick.title = 'Marathon: Conversations';
-    pick.placeholder = 'Switch to a conversation, or rename or delete one';
-    pick.matchOnDetail = true;
-    await load();
-    await new Promise<void>((resolve) => {
-      pick.onDidAccept(() => {
-        const chosen = pick.selectedItems[0];
-        pick.hide();
-        if (chosen) {
-          void this.switchTo(chosen.id);
-        }
-      });
-      pick.onDidTriggerItemButton(async (event) => {
-        if (event.button === rename) {
-          const title = await vscode.window.showInputBox({ title: 'Rename conversation', value: event.item.label, validateInput: (value) => (value.trim() ? undefined : 'The title cannot be empty.') });
-          if (title) {
-            await store.rename(event.item.id, title.trim());
-            await this.postConversations();
-          }
-        } else {
-          await this.deleteConversation(event.item.id);
-        }
-        await load();
-        pick.show();
-      });
-      pick.onDidHide(() => {
-        pick.dispose();
-        resolve();
-      });
-      pick.show();
+    const store = await this.conversations.getStore();
+    await showConversationPicker({
+      list: () => store.list(),
+      activeId: () => this.conversations.current?.id,
+      switchTo: (id) => this.conversations.switchTo(id),
+      rename: (id, title) => this.rename(id, title),
+      delete: (id) => this.conversations.delete(id),
     });
   }
 
-  async compactNow(): Promise<void> {
-    await this.track((session) => session.compactNow().then(() => undefined));
-  }
-
   /** The active session, opening the most recent conversation (or a new one) on first use. */
-  async activeSession(): Promise<ConversationSession> {
-    if (this.session) {
-      return this.session;
-    }
-    if (this.opening) {
-      return this.opening;
-    }
-    const store = await this.getStore();
-    const remembered = this.context.workspaceState.get<string>(ACTIVE_KEY);
-    const list = await store.list();
-    const id = list.find((entry) => entry.id === remembered)?.id ?? list[0]?.id ?? (await store.create()).id;
-    return this.open(id);
+  activeSession(): Promise<ConversationSession> {
+    return this.conversations.activeSession();
   }
 
   async viewState(): Promise<ViewState> {
     const session = await this.activeSession();
-    const store = await this.getStore();
+    const store = await this.conversations.getStore();
     const { settings } = readSettings();
     const list = await store.list();
     const { items, hasOlder } = session.items();
     return {
-      backend: await this.backendInfo(),
+      backend: await this.backend.info(),
       conversations: list.map(toSummary),
       active: { id: session.id, title: list.find((entry) => entry.id === session.id)?.title ?? 'New conversation', items, hasOlder },
       generating: session.generating,
@@ -383,237 +310,6 @@ export class ChatController implements vscode.Disposable {
       workspaceTrusted: vscode.workspace.isTrusted,
       agent: this.agent?.state(session.id),
     };
-  }
-
-  private async track(action: (session: ConversationSession) => Promise<void>): Promise<void> {
-    const session = await this.activeSession();
-    const run = action(session).catch((error: unknown) => {
-      this.logger.error(error instanceof Error ? error : String(error));
-    });
-    this.idle = run;
-    await run;
-    await this.postConversations();
-  }
-
-  private async open(id: string, focusItemId?: string): Promise<ConversationSession> {
-    this.sessionListener?.dispose();
-    this.session = undefined;
-    const opening = this.openSession(id);
-    this.opening = opening;
-    try {
-      const session = await opening;
-      this.session = session;
-      this.sessionListener = session.onEvent((event) => this.forward(event));
-      await this.context.workspaceState.update(ACTIVE_KEY, id);
-      await this.bootstrapViews(focusItemId);
-      return session;
-    } finally {
-      this.opening = undefined;
-    }
-  }
-
-  private async openSession(id: string): Promise<ConversationSession> {
-    const { ConversationSession } = await loadEngine();
-    const store = await this.getStore();
-    return ConversationSession.open({
-      store,
-      conversationId: id,
-      client: () => this.client(),
-      settings: () => this.sessionSettings(),
-      systemPrompt: buildSystemPrompt,
-      tools: this.agent?.tools,
-      pinnedBlocks: () => this.workspaceContext?.pinnedBlocks(id) ?? Promise.resolve([]),
-      logger: this.logger,
-      retry: retryPolicyFromEnvironment(),
-      idleTimeoutMs: Number(process.env.MARATHON_IDLE_TIMEOUT_MS) || undefined,
-    });
-  }
-
-  private async switchTo(id: string, focusItemId?: string): Promise<void> {
-    if (id === this.session?.id) {
-      if (focusItemId !== undefined) {
-        await this.bootstrapViews(focusItemId);
-      }
-      return;
-    }
-    if (this.generating) {
-      this.broadcast({ type: 'notice/show', level: 'info', message: 'Stop the current answer before switching conversations.' });
-      return;
-    }
-    await this.open(id, focusItemId);
-  }
-
-  private async deleteConversation(id: string): Promise<void> {
-    const store = await this.getStore();
-    const title = (await store.list()).find((entry) => entry.id === id)?.title ?? 'this conversation';
-    const choice = await vscode.window.showWarningMessage(`Delete “${title}”? This cannot be undone.`, { modal: true }, 'Delete');
-    if (choice !== 'Delete') {
-      return;
-    }
-    if (id === this.session?.id) {
-      this.stop();
-      await this.idle;
-    }
-    await store.delete(id);
-    await this.workspaceContext?.forget(id);
-    if (id === this.session?.id) {
-      this.session = undefined;
-      const next = (await store.list())[0]?.id ?? (await store.create()).id;
-      await this.open(next);
-    } else {
-      await this.postConversations();
-    }
-  }
-
-  private forward(event: SessionEvent): void {
-    switch (event.type) {
-      case 'turnStarted':
-        this.broadcast({ type: 'chat/started', user: event.user, assistantId: event.assistantId, replacesId: event.replacesId });
-        return;
-      case 'textDelta':
-        this.broadcast({ type: 'chat/delta', assistantId: event.assistantId, text: event.text });
-        return;
-      case 'item':
-        this.broadcast({ type: 'chat/item', item: event.item });
-        return;
-      case 'turnFinished':
-        this.broadcast({ type: 'chat/done', item: event.item });
-        return;
-      case 'turnFailed':
-        this.broadcast({ type: 'chat/failed', error: event.error, draft: event.draft });
-        return;
-      case 'usage':
-        this.broadcast({ type: 'meter/didChange', meter: event.meter });
-        return;
-      case 'generating':
-        void vscode.commands.executeCommand('setContext', 'marathon.generating', event.generating);
-        this.broadcast({ type: 'generating/didChange', generating: event.generating });
-        return;
-      case 'notice':
-        this.broadcast({ type: 'notice/show', level: event.level, message: event.message });
-        return;
-      case 'tool':
-        this.broadcast({ type: 'tool/didChange', item: event.item });
-        return;
-      case 'retrying':
-        this.broadcast({
-          type: 'notice/show',
-          level: 'info',
-          message: `${event.reason} Retrying in ${Math.max(1, Math.round(event.delayMs / 1000))} s (attempt ${event.attempt}).`,
-        });
-        return;
-      default:
-        assertNever(event);
-    }
-  }
-
-  private broadcast(message: ToWebview): void {
-    for (const post of this.views) {
-      post(message);
-    }
-  }
-
-  private async bootstrapViews(focusItemId?: string): Promise<void> {
-    if (this.views.size === 0) {
-      return;
-    }
-    const state = await this.viewState();
-    // Another conversation opened while the state was read (New Conversation right after a reload):
-    // its own bootstrap shows it, and this older one must not overwrite it.
-    if (state.active.id !== this.session?.id) {
-      return;
-    }
-    this.broadcast({ type: 'state/bootstrap', state, focusItemId });
-    this.postAttachments();
-  }
-
-  private async postConversations(): Promise<void> {
-    const store = await this.getStore();
-    const list = await store.list();
-    const activeTitle = list.find((entry) => entry.id === this.session?.id)?.title ?? 'New conversation';
-    this.broadcast({ type: 'conversations/didChange', conversations: list.map(toSummary), activeTitle });
-  }
-
-  private async postBackend(): Promise<void> {
-    this.broadcast({ type: 'backend/didChange', backend: await this.backendInfo() });
-  }
-
-  private async backendInfo(): Promise<BackendInfo> {
-    return (await this.credentials())?.backend ?? { kind: 'none' };
-  }
-
-  private credentials(): Promise<Credentials | undefined> {
-    return this.keys.resolve(readSettings().settings.apiBaseUrl);
-  }
-
-  private async client() {
-    const credentials = await this.credentials();
-    if (!credentials) {
-      throw new Error('No API key is set. Run “Marathon: Set API Key”.');
-    }
-    // One client per key and endpoint, so its connections are reused from turn to turn.
-    const cacheKey = `${credentials.baseURL ?? ''}\n${credentials.apiKey}`;
-    if (this.cachedClient?.key !== cacheKey) {
-      const { createClient } = await loadEngine();
-      this.cachedClient = { key: cacheKey, client: createClient({ apiKey: credentials.apiKey, baseURL: credentials.baseURL }) };
-    }
-    const client = await this.cachedClient.client;
-    void this.learnContextWindow(client, readSettings().settings.model);
-    return client;
-  }
-
-  /**
-   * The model's window and whether it can compact come from the Models API, once per model; until then
-   * the defaults stand (and a 400 naming the beta still turns compaction off).
-   */
-  private async learnContextWindow(client: Awaited<ReturnType<ChatController['client']>>, model: string): Promise<void> {
-    if (this.contextWindows.has(model)) {
-      return;
-    }
-    this.contextWindows.set(model, DEFAULT_CONTEXT_WINDOW);
-    try {
-      const info = (await client.beta.models.retrieve(model)) as {
-        max_input_tokens?: number | null;
-        capabilities?: { context_management?: { compact_20260112?: { supported?: boolean } } } | null;
-      };
-      if (typeof info.max_input_tokens === 'number' && info.max_input_tokens > 0) {
-        this.contextWindows.set(model, info.max_input_tokens);
-        this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
-      }
-      if (info.capabilities?.context_management?.compact_20260112?.supported === false) {
-        this.compactionUnsupported.add(model);
-        this.logger.warn(`[Models] ${model} does not support compaction; conversations with it are trimmed instead`);
-        this.broadcast({ type: 'notice/show', level: 'warning', message: `${model} does not support compaction: long conversations drop their oldest turns instead.` });
-      }
-    } catch (error) {
-      this.logger.debug(`[Models] could not read the context window of ${model}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-
-  private sessionSettings(): SessionSettings {
-    const settings: MarathonSettings = readSettings().settings;
-    return {
-      model: settings.model,
-      maxTokens: settings.maxTokens,
-      triggerTokens: settings.triggerTokens,
-      instructions: settings.instructions,
-      mode: settings.mode,
-      keepRecentTurns: settings.keepRecentTurns,
-      contextWindow: this.contextWindows.get(settings.model) ?? DEFAULT_CONTEXT_WINDOW,
-      compactionSupported: !this.compactionUnsupported.has(settings.model),
-      prices: settings.prices,
-      chatMode: this.agent ? readAgentSettings().mode : 'ask',
-      maxToolIterations: readAgentSettings().maxToolIterations,
-    };
-  }
-
-  private async getStore(): Promise<JsonlConversationStore> {
-    if (!this.store) {
-      const { JsonlConversationStore } = await loadEngine();
-      const base = this.context.storageUri ?? this.context.globalStorageUri;
-      this.store = new JsonlConversationStore(vscode.Uri.joinPath(base, 'conversations').fsPath, this.logger);
-    }
-    return this.store;
   }
 
   reportSettingsProblems(): void {
@@ -627,74 +323,57 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private async runHostCommand(command: HostCommand): Promise<void> {
-    switch (command) {
-      case 'setApiKey':
-        await vscode.commands.executeCommand('marathon.setApiKey');
-        return;
-      case 'openSettings':
-        await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:marathon-dev.marathon');
-        return;
-      case 'showLog':
-        await vscode.commands.executeCommand('marathon.showLog');
-        return;
-      case 'openInEditor':
-        await vscode.commands.executeCommand('marathon.openInEditor');
-        return;
-      default:
-        assertNever(command);
+  private async track(action: (session: ConversationSession) => Promise<void>): Promise<void> {
+    await this.conversations.track(action);
+    await this.postConversations();
+  }
+
+  private async rename(id: string, title: string): Promise<void> {
+    await (await this.conversations.getStore()).rename(id, title);
+    await this.postConversations();
+  }
+
+  private async bootstrapViews(focusItemId?: string): Promise<void> {
+    if (this.views.isEmpty) {
+      return;
+    }
+    const state = await this.viewState();
+    // Another conversation opened while the state was read (New Conversation right after a reload):
+    // its own bootstrap shows it, and this older one must not overwrite it.
+    if (state.active.id !== this.conversations.current?.id) {
+      return;
+    }
+    this.views.broadcast({ type: 'state/bootstrap', state, focusItemId });
+    this.postAttachments();
+  }
+
+  /** Tells the views which attachments wait for the active conversation's next message. */
+  private postAttachments(conversationId?: string): void {
+    const activeId = this.conversations.current?.id;
+    const id = conversationId ?? activeId;
+    if (!this.workspaceContext || id === undefined || id !== activeId) {
+      return;
+    }
+    this.views.broadcast({ type: 'attachments/didChange', conversationId: id, chips: this.workspaceContext.chips(id) });
+  }
+
+  private postAgent(): void {
+    if (this.agent) {
+      this.views.broadcast({ type: 'agent/didChange', agent: this.agent.state(this.conversations.current?.id) });
     }
   }
 
-  private async openLink(href: string): Promise<void> {
-    let uri: vscode.Uri;
-    try {
-      uri = vscode.Uri.parse(href, true);
-    } catch {
-      return;
-    }
-    // Only web links leave the webview; anything else (command:, file:, javascript:) is refused.
-    if (uri.scheme !== 'http' && uri.scheme !== 'https') {
-      this.logger.warn(`[View] refused to open a ${uri.scheme}: link`);
-      return;
-    }
-    await vscode.env.openExternal(uri);
+  private async postConversations(): Promise<void> {
+    const list = await (await this.conversations.getStore()).list();
+    const activeTitle = list.find((entry) => entry.id === this.conversations.current?.id)?.title ?? 'New conversation';
+    this.views.broadcast({ type: 'conversations/didChange', conversations: list.map(toSummary), activeTitle });
   }
 
-  private async insertAtCursor(code: string): Promise<void> {
-    // Restricted Mode is read-only for Marathon: no Apply, no Insert, no commands.
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Marathon: Insert is off in Restricted Mode. Copy the code instead, or trust this workspace.');
-      return;
-    }
-    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-    if (!editor) {
-      void vscode.window.showInformationMessage('Marathon: open a file to insert the code into.');
-      return;
-    }
-    await editor.edit((edit) => {
-      for (const selection of editor.selections) {
-        edit.replace(selection, code);
-      }
-    });
-  }
-
-  dispose(): void {
-    this.session?.cancel();
-    this.sessionListener?.dispose();
-    for (const disposable of this.disposables) {
-      disposable.dispose();
-    }
-    void this.store?.dispose();
+  private async postBackend(): Promise<void> {
+    this.views.broadcast({ type: 'backend/didChange', backend: await this.backend.info() });
   }
 }
 
 function toSummary(entry: ConversationSummary): ConversationSummary {
   return { id: entry.id, title: entry.title, createdAt: entry.createdAt, updatedAt: entry.updatedAt, messageCount: entry.messageCount };
-}
-
-/** Tests shorten the backoff through the environment; users get the defaults. */
-function retryPolicyFromEnvironment(): { baseDelayMs?: number; maxRetries?: number } | undefined {
-  const base = Number(process.env.MARATHON_RETRY_BASE_MS);
-  return Number.isFinite(base) && base > 0 ? { baseDelayMs: base } : undefined;
 }

@@ -1,4 +1,5 @@
 // Small DOM helpers. Text always goes in through `textContent`; nothing here parses HTML.
+import type { ButtonAction } from './actions';
 
 export interface ElementProps {
   class?: string;
@@ -52,7 +53,7 @@ export interface ButtonOptions {
   /** Visible text; without it the button is icon-only and `label` is its accessible name. */
   text?: string;
   testid?: string;
-  action?: string;
+  action?: ButtonAction;
   class?: string;
   title?: string;
 }

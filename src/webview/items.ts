@@ -1,6 +1,7 @@
 // Builds the DOM of one timeline item. Buttons carry `data-action`; the timeline handles every
 // click by delegation, so an element rebuilt from the HTML cache needs no listeners re-attached.
 import type { AssistantStatus, ErrorKind, TimelineItem } from '../shared/protocol';
+import type { TimelineAction } from './actions';
 import { createToolCard, estimateToolHeight } from './agent';
 import { button, h, icon } from './dom';
 import { formatCost, formatTime, formatTokens } from './format';
@@ -276,7 +277,7 @@ function inspectorSection(title: string, ...children: Node[]): HTMLElement {
   return h('section', { class: 'inspector-section' }, h('h4', { class: 'inspector-heading', text: title }), ...children);
 }
 
-function useInPrompt(label: string, action: string, data: Record<string, string>): HTMLButtonElement {
+function useInPrompt(label: string, action: TimelineAction, data: Record<string, string>): HTMLButtonElement {
   const control = button({ label, icon: 'insert', action, title: 'Use in prompt', class: 'inspector-use' });
   for (const [key, value] of Object.entries(data)) {
     control.dataset[key] = value;

@@ -11,7 +11,7 @@ import { Header } from './header';
 import { MeterView } from './meter';
 import { Notices } from './notices';
 import { reduceSnapshot, snapshotOf, type ViewSnapshot } from './state';
-import { Timeline } from './timeline';
+import { TimelineView } from './timelineView';
 import { flushUiState, getUiState, post, updateUiState } from './vscode';
 
 const root = document.getElementById('root') ?? document.body;
@@ -49,7 +49,7 @@ const composer = new Composer({
   onDraftChange: (text) => updateUiState({ draft: text }),
   onSent: () => timeline.scrollToEnd(),
 });
-const timeline = new Timeline({
+const timeline = new TimelineView({
   post,
   insertIntoPrompt: (text) => composer.insertText(text),
   announce,

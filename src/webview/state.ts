@@ -1,4 +1,4 @@
-// The host's view state as the webview last heard it, minus the timeline (which the Timeline
+// The host's view state as the webview last heard it, minus the timeline (which the TimelineView
 // owns, since it changes item by item). DOM-free: a pure reducer, unit-tested in Node.
 import type { ToWebview, ViewState } from '../shared/protocol';
 

@@ -11,10 +11,10 @@ import type {
   BetaRawMessageStreamEvent,
   MessageCreateParamsNonStreaming,
 } from '@anthropic-ai/sdk/resources/beta/messages/messages';
-import { EmulatorControl } from '../emulator/control';
-import { defaultPlan } from '../emulator/replies';
-import type { EmulatorHandle } from '../emulator/server';
-import { startEmulator } from '../emulator/server';
+import { EmulatorControl } from '../control';
+import { defaultPlan } from '../replies';
+import type { EmulatorHandle } from '../server';
+import { startEmulator } from '../server';
 
 const MODEL = 'claude-sonnet-5-5';
 
@@ -445,7 +445,7 @@ suite('emulator: process lifecycle', () => {
 
   test('cli prints one line with the URL and stops on SIGTERM', async () => {
     // The idle shutdown is a backstop: a failing test must not leave the process behind.
-    const args = [path.join(__dirname, '../emulator/cli.js'), '--port', '0', '--token-multiplier', '2', '--idle-shutdown-ms', '10000'];
+    const args = [path.join(__dirname, '../cli.js'), '--port', '0', '--token-multiplier', '2', '--idle-shutdown-ms', '10000'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {

@@ -22,8 +22,8 @@ import {
   CompactionToolChangesMismatchError,
   CompactionUnavailableError,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { EmulatorHandle } from '../emulator/server';
-import { startEmulator } from '../emulator/server';
+import type { EmulatorHandle } from '../server';
+import { startEmulator } from '../server';
 
 const MODEL = 'claude-sonnet-5-5';
 const THRESHOLD = ['compact-2026-01-12'];

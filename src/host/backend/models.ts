@@ -1,0 +1,54 @@
+// What each model can do, learnt once per model from the Models API: its context window and whether
+// it supports server-side compaction. Until a probe answers, the defaults stand.
+import type { Logger } from '../../core/ports';
+import type { MessagesClient } from '../../core/session';
+
+export const DEFAULT_CONTEXT_WINDOW = 200_000;
+
+/** The part of a Models API answer Marathon reads; older servers omit the capabilities. */
+interface ModelInfo {
+  max_input_tokens?: number | null;
+  capabilities?: { context_management?: { compact_20260112?: { supported?: boolean } } } | null;
+}
+
+export class ModelCapabilities {
+  private readonly contextWindows = new Map<string, number>();
+  private readonly compactionUnsupported = new Set<string>();
+
+  constructor(
+    private readonly logger: Logger,
+    /** Called once when a model turns out not to support compaction. */
+    private readonly onCompactionUnsupported: (model: string) => void,
+  ) {}
+
+  contextWindow(model: string): number {
+    return this.contextWindows.get(model) ?? DEFAULT_CONTEXT_WINDOW;
+  }
+
+  /** True until the Models API says otherwise (a 400 naming the beta still turns compaction off). */
+  compactionSupported(model: string): boolean {
+    return !this.compactionUnsupported.has(model);
+  }
+
+  /** Asks the Models API about `model`, once per model; failures keep the defaults. */
+  async probe(client: MessagesClient, model: string): Promise<void> {
+    if (this.contextWindows.has(model)) {
+      return;
+    }
+    this.contextWindows.set(model, DEFAULT_CONTEXT_WINDOW);
+    try {
+      const info = (await client.beta.models.retrieve(model)) as ModelInfo;
+      if (typeof info.max_input_tokens === 'number' && info.max_input_tokens > 0) {
+        this.contextWindows.set(model, info.max_input_tokens);
+        this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
+      }
+      if (info.capabilities?.context_management?.compact_20260112?.supported === false) {
+        this.compactionUnsupported.add(model);
+        this.logger.warn(`[Models] ${model} does not support compaction; conversations with it are trimmed instead`);
+        this.onCompactionUnsupported(model);
+      }
+    } catch (error) {
+      this.logger.debug(`[Models] could not read the context window of ${model}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// What the chat asks of the editor itself: copy, insert at the cursor, open a web link, run one of
+// the few host commands a view may trigger.
+import * as vscode from 'vscode';
+import type { Logger } from '../core/ports';
+import { assertNever, type HostCommand } from '../shared/protocol';
+
+export async function runHostCommand(command: HostCommand): Promise<void> {
+  switch (command) {
+    case 'setApiKey':
+      await vscode.commands.executeCommand('marathon.setApiKey');
+      return;
+    case 'openSettings':
+      await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:marathon-dev.marathon');
+      return;
+    case 'showLog':
+      await vscode.commands.executeCommand('marathon.showLog');
+      return;
+    case 'openInEditor':
+      await vscode.commands.executeCommand('marathon.openInEditor');
+      return;
+    default:
+      assertNever(command);
+  }
+}
+
+export async function openLink(href: string, logger: Logger): Promise<void> {
+  let uri: vscode.Uri;
+  try {
+    uri = vscode.Uri.parse(href, true);
+  } catch {
+    return;
+  }
+  // Only web links leave the webview; anything else (command:, file:, javascript:) is refused.
+  if (uri.scheme !== 'http' && uri.scheme !== 'https') {
+    logger.warn(`[View] refused to open a ${uri.scheme}: link`);
+    return;
+  }
+  await vscode.env.openExternal(uri);
+}
+
+export async function copyToClipboard(text: string): Promise<void> {
+  await vscode.env.clipboard.writeText(text);
+}
+
+export async function insertAtCursor(code: string): Promise<void> {
+  // Restricted Mode is read-only for Marathon: no Apply, no Insert, no commands.
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('Marathon: Insert is off in Restricted Mode. Copy the code instead, or trust this workspace.');
+    return;
+  }
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+  if (!editor) {
+    void vscode.window.showInformationMessage('Marathon: open a file to insert the code into.');
+    return;
+  }
+  await editor.edit((edit) => {
+    for (const selection of editor.selections) {
+      edit.replace(selection, code);
+    }
+  });
+}
