@@ -12,10 +12,13 @@ import {
   toolChangesOf,
 } from './compaction';
 import type { FinalReply } from './replies';
+import type { OnDemandPrefixes, ThinkingPlan, ThinkingStreamBlock } from './thinking';
+import { PrefixHash, planThinking, progressUpdate, redactedBlock, thinkingBlock } from './thinking';
 import { defaultPlan, finalizeReply, newId, scriptedPlan } from './replies';
 import type { PromptUnit } from './tokens';
 import { outputTokens, promptUnits, sumTokens, textInputTokens } from './tokens';
 import type {
+  Block,
   EmulatorConfig,
   JsonObject,
   Message,
@@ -40,6 +43,8 @@ export interface EngineContext {
   checkToolResults?(reply: ScriptedReply, messages: Message[]): void;
   takeNullCompaction(): boolean;
   takeOnDemandFailure(): OnDemandFailStopReason | undefined;
+  /** Prefixes summarized by on-demand compactions, so kept turns keep valid thinking. */
+  readonly onDemandPrefixes: OnDemandPrefixes;
 }
 
 interface CacheCreation {
@@ -63,6 +68,8 @@ export interface Usage {
   cache_read_input_tokens: number;
   cache_creation: CacheCreation;
   output_tokens: number;
+  /** Raw reasoning tokens (included in output_tokens); null when the model did not think. */
+  output_tokens_details: { thinking_tokens: number } | null;
   service_tier: 'standard';
   iterations: IterationUsage[] | null;
 }
@@ -78,6 +85,8 @@ export interface ResponseMessage {
   stop_details: JsonObject | null;
   container: null;
   context_management: { applied_edits: JsonObject[] } | null;
+  /** Present under the thinking binding beta (final in message_start). */
+  input_transformations?: JsonObject[];
   usage: Usage;
 }
 
@@ -87,6 +96,8 @@ export interface StreamBlock {
   deltas: JsonObject[];
   /** Text deltas are paced by the reply's delay and count toward fault positions. */
   text: boolean;
+  /** Paced like text without counting toward fault positions (thinking deltas). */
+  paced?: boolean;
 }
 
 export interface Generated {
@@ -112,7 +123,7 @@ function iterationUsage(type: IterationUsage['type'], account: CacheAccount, out
 }
 
 /** Top-level usage = sums over non-compaction iterations (reference §2.5). */
-function totalUsage(iterations: IterationUsage[], withIterations: boolean): Usage {
+function totalUsage(iterations: IterationUsage[], withIterations: boolean, thinkingTokens: number | null = null): Usage {
   const counted = iterations.filter((i) => i.type !== 'compaction');
   const sum = (pick: (i: IterationUsage) => number): number => counted.reduce((total, i) => total + pick(i), 0);
   return {
@@ -124,6 +135,7 @@ function totalUsage(iterations: IterationUsage[], withIterations: boolean): Usag
       ephemeral_1h_input_tokens: sum((i) => i.cache_creation.ephemeral_1h_input_tokens),
     },
     output_tokens: sum((i) => i.output_tokens),
+    output_tokens_details: thinkingTokens === null ? null : { thinking_tokens: thinkingTokens },
     service_tier: 'standard',
     iterations: withIterations ? iterations : null,
   };
@@ -170,6 +182,32 @@ function thresholdBlock(content: string | null): BuiltBlock {
   };
 }
 
+/** The prefix of what follows a new compaction block: system + tools + the block. */
+function prefixFromCompaction(req: MessagesRequest, block: Block): PrefixHash {
+  const start = PrefixHash.start(req.system, req.tools);
+  start.add('assistant', block);
+  return start;
+}
+
+/** The reply's blocks behind its thinking: one block first, and under display "updates" a progress update before each call. */
+function withThinking(plan: ThinkingPlan | null, reply: BuiltBlock[], prefix: PrefixHash, req: MessagesRequest, secret: string): BuiltBlock[] {
+  if (!plan) {return reply;}
+  const out: BuiltBlock[] = [];
+  const push = (block: ThinkingStreamBlock): void => {
+    out.push({ final: block.final, stream: { start: block.start, deltas: block.deltas, text: false, paced: true } });
+    prefix.add('assistant', block.final as Block);
+  };
+  push(plan.redacted ? redactedBlock(prefix, secret) : thinkingBlock(plan.shown, prefix, secret, req.thinking.tokenCountBeta, plan.tokens));
+  for (const block of reply) {
+    if (plan.display === 'updates' && block.final['type'] === 'tool_use') {
+      push(thinkingBlock(progressUpdate(String(block.final['name']), block.final['input'] ?? null), prefix, secret, req.thinking.tokenCountBeta, null));
+    }
+    out.push(block);
+    prefix.add('assistant', block.final as Block);
+  }
+  return out;
+}
+
 class Run {
   readonly config: EmulatorConfig;
   readonly effective: Message[];
@@ -201,8 +239,9 @@ class Run {
     return { ...account, uncached: account.uncached + textInputTokens(instructions ?? DEFAULT_SUMMARY_PROMPT, this.config) };
   }
 
-  message(content: BuiltBlock[], iterations: IterationUsage[], stop: FinalReply | StopReason): ResponseMessage {
+  message(content: BuiltBlock[], iterations: IterationUsage[], stop: FinalReply | StopReason, thinkingTokens: number | null = null): ResponseMessage {
     const stopReason = typeof stop === 'string' ? stop : stop.stopReason;
+    const transformations = this.req.binding.transformations;
     return {
       id: newId('msg'),
       type: 'message',
@@ -214,14 +253,18 @@ class Run {
       stop_details: stopReason === 'refusal' ? { type: 'refusal', category: null, explanation: null } : null,
       container: null,
       context_management: this.req.contextManagementSent ? { applied_edits: [] } : null,
-      usage: totalUsage(iterations, this.req.compactionBeta),
+      ...(transformations ? { input_transformations: transformations } : {}),
+      usage: totalUsage(iterations, this.req.compactionBeta, thinkingTokens),
     };
   }
 
   /** On demand: only the signed block, stop_reason compaction, top-level usage 0/0 (reference §1.4, §2.3). */
   onDemand(instructions: string | null): Generated {
     const summary = summarize(this.effective, instructions, this.config.summaryTemplate);
-    const failure = this.ctx.takeOnDemandFailure() ?? (outputTokens(summary, this.config) > this.req.maxTokens ? 'max_tokens' : undefined);
+    // The request's thinking applies, and max_tokens caps thinking + summary (reference §4 "On demand").
+    const thinking = planThinking(this.req.thinking, undefined, lastUserText(this.effective), this.req.maxTokens, this.config.charsPerToken, this.config)?.tokens ?? 0;
+    const summaryTokens = outputTokens(summary, this.config) + thinking;
+    const failure = this.ctx.takeOnDemandFailure() ?? (summaryTokens > this.req.maxTokens ? 'max_tokens' : undefined);
     if (failure) {
       const noCall: CacheAccount = { read: 0, creation5m: 0, creation1h: 0, uncached: 0 };
       const input = failure === 'model_context_window_exceeded' ? noCall : this.compactionInput(instructions);
@@ -236,7 +279,8 @@ class Run {
       signature: signCompaction(this.ctx.signingSecret, summary, toolChanges),
       tool_changes: toolChanges,
     };
-    const iteration = iterationUsage('compaction', this.compactionInput(instructions), outputTokens(summary, this.config));
+    this.ctx.onDemandPrefixes.remember(block.signature, this.req.system, this.req.tools, this.req.binding.prefix);
+    const iteration = iterationUsage('compaction', this.compactionInput(instructions), summaryTokens);
     const built: BuiltBlock = { final: block, stream: { start: block, deltas: [], text: false } };
     return { message: this.message([built], [iteration], 'compaction'), blocks: [built.stream], provisionalInputTokens: 0, deltaDelayMs: 0 };
   }
@@ -246,6 +290,8 @@ class Run {
     const blocks: BuiltBlock[] = [];
     const iterations: IterationUsage[] = [];
     let messageUnits = this.units;
+    // New thinking is bound to the prefix the model sees: the request's, or from a new compaction block on.
+    let prefix = this.req.binding.prefix.copy();
     const edit = this.req.threshold;
     if (edit && this.promptTokens >= edit.trigger) {
       const input = this.compactionInput(edit.instructions);
@@ -263,6 +309,7 @@ class Run {
         }
         // The summary is a new prefix: the next iteration reads system + tools + summary only.
         messageUnits = this.unitsFor([{ role: 'assistant', content: [{ type: 'compaction', content: summary }] }]);
+        prefix = prefixFromCompaction(this.req, { type: 'compaction', content: summary });
       }
     }
     const scripted = this.ctx.nextReply();
@@ -272,12 +319,14 @@ class Run {
     const plan = scripted
       ? scriptedPlan(scripted, this.config.chunkDelayMs)
       : defaultPlan(lastUserText(this.effective), this.summary, this.config.chunkDelayMs);
-    const reply = finalizeReply(plan, this.req.maxTokens, this.req.stopSequences, this.config);
-    const messageIteration = iterationUsage('message', this.account(messageUnits, true), reply.outputTokens, this.req.model);
+    const thinking = planThinking(this.req.thinking, scripted, lastUserText(this.effective), this.req.maxTokens, this.config.charsPerToken, this.config);
+    // Thinking counts toward max_tokens: the answer gets what is left (reference §1.3).
+    const reply = finalizeReply(plan, this.req.maxTokens - (thinking?.tokens ?? 0), this.req.stopSequences, this.config);
+    const messageIteration = iterationUsage('message', this.account(messageUnits, true), reply.outputTokens + (thinking?.tokens ?? 0), this.req.model);
     iterations.push(messageIteration);
-    blocks.push(...replyBlocks(reply));
+    blocks.push(...withThinking(thinking, replyBlocks(reply), prefix, this.req, this.ctx.signingSecret));
     return {
-      message: this.message(blocks, iterations, reply),
+      message: this.message(blocks, iterations, reply, thinking ? thinking.tokens : null),
       blocks: blocks.map((b) => b.stream),
       provisionalInputTokens: (iterations[0] ?? messageIteration).input_tokens,
       deltaDelayMs: reply.delayMs,

@@ -1,6 +1,7 @@
 // Models API (/v1/models): the compaction-capable models of reference §1.6, plus synthesized
 // "*no-compaction*" ids so tests can exercise a model without compaction support.
 
+import { thinkingCapabilities } from './thinkingModels';
 import type { JsonObject } from './types';
 
 interface ModelSpec {
@@ -47,6 +48,7 @@ const no = { supported: false };
 function modelInfo(spec: ModelSpec, contextWindow: number): JsonObject {
   const threshold = supportsThreshold(spec.id);
   const line = ['haiku', 'sonnet', 'opus', 'fable', 'mythos'].find((l) => spec.id.includes(l)) ?? null;
+  const { thinking, effort } = thinkingCapabilities(spec.id);
   return {
     type: 'model',
     id: spec.id,
@@ -70,15 +72,12 @@ function modelInfo(spec: ModelSpec, contextWindow: number): JsonObject {
         clear_tool_uses_20250919: yes,
         compact_20260112: threshold ? yes : no,
       },
-      effort: { supported: true, low: yes, medium: yes, high: yes, max: yes, xhigh: no },
+      effort,
       image_input: yes,
       pdf_input: yes,
       server_tools: { supported: true, code_execution: yes, web_search: yes },
       structured_outputs: yes,
-      thinking: {
-        supported: true,
-        types: { adaptive: yes, between_tools: no, disabled: yes, enabled: yes },
-      },
+      thinking,
     },
   };
 }

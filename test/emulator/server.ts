@@ -251,7 +251,7 @@ class EmulatorServer {
       authenticate(apiKey);
       if (!parsed.ok) {throw invalidRequest('There was an error parsing the body of your request: invalid JSON.');}
       const { config, signingSecret } = this.state;
-      const request = validateRequest(parsed.value, betas, endpoint, { allowEncryptedContent: config.allowEncryptedContent, signingSecret });
+      const request = validateRequest(parsed.value, betas, endpoint, { allowEncryptedContent: config.allowEncryptedContent, signingSecret, thinking: config, onDemandPrefixes: this.state.onDemandPrefixes });
       if (endpoint === 'count_tokens') {
         sendJson(res, 200, countTokens(request, this.state), headers);
         return;
@@ -312,6 +312,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     minCacheableTokens: opts.minCacheableTokens ?? 0,
     allowEncryptedContent: opts.allowEncryptedContent ?? false,
     summaryTemplate: opts.summaryTemplate ?? DEFAULT_SUMMARY_TEMPLATE,
+    // Off until the engine sends thinking back by the prefix rules; the real API thinks unasked.
+    thinkUnasked: opts.thinkUnasked ?? false,
+    legacyAccount: opts.legacyAccount ?? false,
+    forcePrefixError: opts.forcePrefixError ?? false,
+    redactThinking: opts.redactThinking ?? false,
   };
   const state = new EmulatorState(defaults, opts.signingSecret ?? DEFAULT_SIGNING_SECRET);
   const emulator = new EmulatorServer(state, opts);

@@ -34,7 +34,7 @@ function steps(gen: Generated): Step[] {
       stop_details: null,
       context_management: null,
       // Provisional counts; message_delta carries the final ones (cache_creation is already final).
-      usage: { ...usage, input_tokens: gen.provisionalInputTokens, output_tokens: usage.output_tokens > 0 ? 1 : 0, iterations: null },
+      usage: { ...usage, input_tokens: gen.provisionalInputTokens, output_tokens: usage.output_tokens > 0 ? 1 : 0, output_tokens_details: null, iterations: null },
     },
   });
   push('ping', {});
@@ -42,7 +42,7 @@ function steps(gen: Generated): Step[] {
   gen.blocks.forEach((block, index) => {
     push('content_block_start', { index, content_block: block.start }, index === 0 ? (gen.firstTokenDelayMs ?? 0) : 0);
     for (const delta of block.deltas) {
-      const paced = block.text && textDeltas++ > 0;
+      const paced = block.text ? textDeltas++ > 0 : block.paced === true;
       push('content_block_delta', { index, delta }, paced ? gen.deltaDelayMs : 0, block.text);
     }
     push('content_block_stop', { index });
@@ -59,6 +59,8 @@ function steps(gen: Generated): Step[] {
       cache_creation_input_tokens: usage.cache_creation_input_tokens,
       cache_read_input_tokens: usage.cache_read_input_tokens,
       output_tokens: usage.output_tokens,
+      // Thinking tokens come only with the final message_delta (reference thinking §2).
+      ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
       iterations: usage.iterations,
     },
     context_management: message.context_management,

@@ -1,6 +1,7 @@
 // Mutable emulator state, shared by the in-process handle and the HTTP control API (/_emulator/*).
 
 import { PromptCache } from './cache';
+import { OnDemandPrefixes } from './thinking';
 import type { EngineContext } from './engine';
 import type {
   ConfigPatch,
@@ -27,6 +28,7 @@ export class EmulatorState implements EngineContext {
   /** FIFO; each sampling (not a compaction-only response) consumes one. */
   readonly replies: ScriptedReply[] = [];
   readonly cache = new PromptCache();
+  readonly onDemandPrefixes = new OnDemandPrefixes();
   /** Outcomes of scripted replies' tool-result expectations, in order. */
   readonly expectations: ExpectationResult[] = [];
   private repliesTaken = 0;
@@ -68,6 +70,7 @@ export class EmulatorState implements EngineContext {
     this.armedNullCompactions = 0;
     this.armedOnDemandFailures.length = 0;
     this.cache.clear();
+    this.onDemandPrefixes.clear();
   }
 
   /** Takes the head fault; compaction faults are armed for later and leave this request untouched. */
@@ -172,6 +175,10 @@ function parseReply(value: JsonValue): ScriptedReply {
   field(value, 'chunks', 'number', false);
   field(value, 'delayMs', 'number', false);
   field(value, 'outputTokens', 'number', false);
+  field(value, 'redactedThinking', 'boolean', false);
+  if (value['thinking'] !== undefined && value['thinking'] !== null && typeof value['thinking'] !== 'string') {
+    throw invalidRequest('thinking: expected string or null when given');
+  }
   const expect = value['expectToolResult'];
   if (expect !== undefined && !(Array.isArray(expect) && expect.every((e) => isObject(e)))) {
     throw invalidRequest('expectToolResult: expected [{toolUseId?, includes?, isError?}]');
@@ -197,7 +204,7 @@ export function parseConfigPatch(body: JsonValue): ConfigPatch {
   const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'firstTokenDelayMs', 'minCacheableTokens'];
   for (const key of Object.keys(body)) {
     if (numbers.includes(key)) {field(body, key, 'number', true);}
-    else if (key === 'allowEncryptedContent') {field(body, key, 'boolean', true);}
+    else if (['allowEncryptedContent', 'thinkUnasked', 'legacyAccount', 'forcePrefixError', 'redactThinking'].includes(key)) {field(body, key, 'boolean', true);}
     else if (key === 'summaryTemplate') {field(body, key, 'string', true);}
     else {throw invalidRequest(`${key}: unknown config key`);}
   }

@@ -1,5 +1,7 @@
 // Types shared by the emulator modules. Wire shapes follow /work/shared/reference/compaction-api.md.
 
+import type { BindingResult, ThinkingRequest, ThinkingScript, ThinkingSwitches } from './thinking';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
@@ -70,7 +72,7 @@ export interface ExpectationResult {
   message: string;
 }
 
-export interface ScriptedReply {
+export interface ScriptedReply extends ThinkingScript {
   /** Checked against the tool results of the request that consumes this reply. */
   expectToolResult?: ToolResultExpectation[];
   text?: string;
@@ -85,7 +87,7 @@ export interface ScriptedReply {
   outputTokens?: number;
 }
 
-export interface EmulatorConfig {
+export interface EmulatorConfig extends ThinkingSwitches {
   /** Tokens of a text = ceil(chars / charsPerToken). */
   charsPerToken: number;
   /** Every counted input token is multiplied by this. */
@@ -173,4 +175,7 @@ export interface MessagesRequest {
   contextManagementSent: boolean;
   topCacheControl: CacheControl | null;
   stopSequences: string[];
+  thinking: ThinkingRequest;
+  /** The thinking-block checks: `messages` above is already what they left. */
+  binding: BindingResult;
 }

@@ -9,6 +9,8 @@ import {
   checkCompactionBlocks,
 } from './compaction';
 import { maxOutputTokens, supportsSummarize, supportsThreshold } from './models';
+import type { OnDemandPrefixes, ThinkingSwitches } from './thinking';
+import { checkBindings, checkThinkingStructure, parseThinking, validateThinkingBlock } from './thinking';
 import type { Block, CacheControl, JsonObject, JsonValue, Message, MessagesRequest, ThresholdEdit } from './types';
 import { invalidRequest, isObject } from './types';
 
@@ -183,8 +185,8 @@ function validateBlock(value: JsonValue, where: string, role: Message['role'], c
       validateToolResult(block, where, ctx);
       break;
     case 'thinking':
-      requireString(block['thinking'], at(where, 'thinking'));
-      requireString(block['signature'], at(where, 'signature'));
+    case 'redacted_thinking':
+      validateThinkingBlock(block, where);
       break;
   }
   ctx.cacheControls.check(block, where);
@@ -396,19 +398,6 @@ function validateToolChoice(value: JsonValue | undefined, tools: JsonObject[]): 
   }
 }
 
-function validateThinking(value: JsonValue | undefined, maxTokens: number | null): boolean {
-  if (value === undefined) {return false;}
-  const thinking = requireObject(value, 'thinking');
-  const type = requireString(thinking['type'], 'thinking.type');
-  if (type === 'enabled') {
-    const budget = requireInteger(thinking['budget_tokens'], 'thinking.enabled.budget_tokens', 1024);
-    if (maxTokens !== null && budget >= maxTokens) {
-      throw invalidRequest('`max_tokens` must be greater than `thinking.budget_tokens`');
-    }
-  }
-  return type === 'enabled' || type === 'adaptive';
-}
-
 function validateStopSequences(value: JsonValue | undefined): string[] {
   if (value === undefined || value === null) {return [];}
   if (!Array.isArray(value)) {throw invalidRequest('stop_sequences: Input should be a valid list');}
@@ -428,6 +417,8 @@ function hasContentToSummarize(messages: Message[]): boolean {
 export interface ValidationOptions {
   allowEncryptedContent: boolean;
   signingSecret: string;
+  thinking: ThinkingSwitches;
+  onDemandPrefixes: OnDemandPrefixes;
 }
 
 export function validateRequest(body: JsonValue, betas: string[], endpoint: Endpoint, opts: ValidationOptions): MessagesRequest {
@@ -446,8 +437,9 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
   if (compactionBetas.length && !supportsThreshold(model)) {
     throw invalidRequest(`anthropic-beta: ${compactionBetas.join(', ')} is not supported for model ${model}`);
   }
-  const thinkingOn = validateThinking(body['thinking'], endpoint === 'create' ? maxTokens : null);
-  const threshold = validateContextManagement(body['context_management'], betas, thinkingOn);
+  const thinking = parseThinking(body, model, betas, endpoint === 'create' ? maxTokens : null, opts.thinking);
+  // [INF] "requires thinking to be enabled": thinking as the request resolves it, unasked included.
+  const threshold = validateContextManagement(body['context_management'], betas, thinking.on || thinking.type === 'adaptive' || thinking.type === 'enabled');
   const wantsOnDemand = endpoint === 'create' && body['compaction'] !== undefined && body['compaction'] !== null;
   const onDemand = wantsOnDemand ? validateOnDemand(body, model, betas) : null;
 
@@ -471,6 +463,8 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
     throw invalidRequest(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${ctx.cacheControls.count}.`);
   }
   checkCompactionBlocks(messages, opts.signingSecret, threshold !== null);
+  checkThinkingStructure(messages, thinking);
+  const binding = checkBindings(messages, thinking, { system, tools, secret: opts.signingSecret, switches: opts.thinking, onDemand: opts.onDemandPrefixes });
   const last = messages[messages.length - 1];
   if (onDemand && last?.role === 'assistant' && last.content.some((b) => b.type === 'tool_use')) {
     throw invalidRequest(
@@ -490,12 +484,14 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
     stream,
     system,
     tools,
-    messages,
+    messages: binding.messages,
     threshold,
     onDemand,
     compactionBeta: compactionBetas.length > 0,
     contextManagementSent: body['context_management'] !== undefined && body['context_management'] !== null,
     topCacheControl,
     stopSequences,
+    thinking,
+    binding,
   };
 }
