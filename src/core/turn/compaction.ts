@@ -1,0 +1,292 @@
+// Decides and records every kind of compaction: before a turn, paused at the threshold, on demand, the
+// deterministic trim where compaction is unavailable, and the recovery from a context-window refusal.
+import { isCompactionUnsupported, type ClassifiedError } from '../errors';
+import { isLiveCompactionBlock } from '../history';
+import type { StoredBlock, UsageFigures } from '../records';
+import { timelineItem } from '../timeline';
+import { estimateTokens, priceFor, usageFigures, type ModelPrice } from '../usage';
+import { newRecordId, requestSource, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
+import { buildOnDemandRequest, systemBlocks, type CompactionState, type RequestBody } from './request';
+import type { ApiAnswer, Recovery, Transport } from './transport';
+
+export interface CompactionPolicyDeps {
+  transport: Transport;
+  /** Fresh copies of the pinned files, re-sent verbatim after every compaction. */
+  pinnedBlocks?: () => Promise<StoredBlock[]>;
+}
+
+export class CompactionPolicy {
+  private supported = true;
+  /** Consecutive `compaction_unavailable` answers; from two on, Marathon trims instead of waiting. */
+  private unavailableStreak = 0;
+  /** Server tokens per estimated token, learned from each answer, so that estimates match the server's count. */
+  private tokenRatio = 1;
+  private lastRequestChars = 0;
+  /** Paused compactions since the turn started or its last tool step; each puts back less. */
+  private compactionsThisTurn = 0;
+
+  constructor(private readonly deps: CompactionPolicyDeps) {}
+
+  /** The conversation's compaction state, for the request builder. */
+  state(ctx: Pick<TurnContext, 'history'>): CompactionState {
+    return { supported: this.supported, signed: ctx.history.signed, hasThresholdBlock: ctx.history.hasThresholdBlock };
+  }
+
+  /** Counts paused compactions afresh: at the start of a turn and after each tool step. */
+  restartCount(): void {
+    this.compactionsThisTurn = 0;
+  }
+
+  /** Notes the size of a request about to be sent, to learn the token ratio from its answer. */
+  noteRequest(body: RequestBody): void {
+    this.lastRequestChars = JSON.stringify(body.system).length + JSON.stringify(body.messages).length;
+  }
+
+  /** Learns from an answer: compaction worked, and how the server counts tokens. */
+  noteAnswer(figures: UsageFigures): void {
+    this.unavailableStreak = 0;
+    if (figures.contextTokens > 0 && this.lastRequestChars > 0 && !figures.compactionInputTokens) {
+      this.tokenRatio = figures.contextTokens / Math.max(1, this.lastRequestChars / 4);
+    }
+  }
+
+  /**
+   * Before a turn that would pass the trigger: with a signed block the API refuses threshold
+   * compaction, so Marathon compacts on demand; where compaction is unavailable it trims the
+   * oldest turns, so that a session never dead-ends at the window.
+   */
+  async beforeTurn(ctx: TurnContext): Promise<void> {
+    const { settings, history } = ctx;
+    const pending = history.pendingUserIds();
+    const added = this.estimate(JSON.stringify(history.toMessages().slice(-1)));
+    if (ctx.usage.contextTokens + added < settings.triggerTokens) {
+      return;
+    }
+    if (!this.available(ctx)) {
+      await this.trimToFit(ctx, settings.triggerTokens * 0.8, 'Compaction is unavailable');
+      return;
+    }
+    if (settings.mode !== 'manual' && history.signed) {
+      await this.compactOnDemand(ctx, pending);
+    }
+  }
+
+  /**
+   * The recovery of one streamed turn, asked about each failed attempt: a context-window refusal
+   * compacts (or trims) once and retries; repeated `compaction_unavailable` trims; an endpoint that
+   * cannot compact turns compaction off for the conversation.
+   */
+  recovery(ctx: TurnContext): (error: ClassifiedError, raw: unknown) => Promise<Recovery> {
+    let triedCompaction = false;
+    return async (error, raw) => {
+      if (error.kind === 'contextWindow' && !triedCompaction) {
+        triedCompaction = true;
+        ctx.emit({ type: 'notice', level: 'info', message: 'The conversation outgrew the context window; compacting it, then retrying.' });
+        const recovered =
+          (this.available(ctx) && (await this.compactOnDemand(ctx, ctx.history.pendingUserIds()))) ||
+          (await this.trimToFit(ctx, ctx.settings.contextWindow * 0.8, 'The conversation outgrew the context window'));
+        return recovered ? 'retry' : 'fail';
+      }
+      if (error.errorCode === 'compaction_unavailable') {
+        this.unavailableStreak++;
+        // The server only compacts at the trigger, so the request is over it whatever the estimate says.
+        const current = this.estimate(JSON.stringify(systemBlocks(await ctx.systemPrompt())) + JSON.stringify(ctx.history.toMessages()));
+        const limit = Math.min(ctx.settings.triggerTokens, current) * 0.8;
+        if (this.unavailableStreak >= 2 && (await this.trimToFit(ctx, limit, 'Compaction is unavailable right now'))) {
+          return 'retry';
+        }
+      }
+      if (this.supported && isCompactionUnsupported(raw, error)) {
+        this.supported = false;
+        ctx.logger.warn(`[Chat] compaction is not available for this model or endpoint: ${error.message}`);
+        ctx.emit({ type: 'notice', level: 'warning', message: 'This model or endpoint does not support compaction; the conversation goes on without it.' });
+        return 'retry';
+      }
+      return 'pass';
+    };
+  }
+
+  /** Sends an on-demand compaction; the pending user messages stay after the signed block. */
+  async compactOnDemand(ctx: TurnContext, keptIds: readonly string[]): Promise<boolean> {
+    const { settings, history } = ctx;
+    const messages = history.messagesExcept(keptIds);
+    if (messages.length === 0) {
+      ctx.emit({ type: 'notice', level: 'info', message: 'There is nothing to compact yet.' });
+      return false;
+    }
+    const covered = messages.length;
+    const tokensBefore = ctx.usage.contextTokens || undefined;
+    const body = buildOnDemandRequest(await requestSource(ctx), messages);
+    ctx.logger.info(`[Compaction] compacting on demand (${covered} messages)`);
+    const answer = await this.deps.transport.create(body, ctx.signal);
+    if ('error' in answer) {
+      if (!answer.error.aborted) {
+        ctx.logger.warn(`[Compaction] on-demand compaction failed: ${answer.error.message}`);
+        ctx.emit({ type: 'notice', level: 'warning', message: `Compaction failed: ${answer.error.message}` });
+      }
+      return false;
+    }
+    const response = answer.message;
+    const figures = usageFigures(response.usage);
+    ctx.usage.add(figures, priceFor(response.model, settings.prices));
+    const block = response.content[0];
+    const live = response.stop_reason === 'compaction' && block !== undefined && isLiveCompactionBlock(block);
+    const summary = live && typeof block.content === 'string' ? block.content : null;
+    const pinned = live ? await this.pinnedBlocks(ctx) : [];
+    const marker: CompactionRecord = {
+      v: 1,
+      kind: 'compaction',
+      id: newRecordId('c'),
+      at: Date.now(),
+      compactionKind: 'onDemand',
+      block: live ? block : undefined,
+      failed: !live,
+      summary,
+      coveredMessages: covered,
+      putBack: live ? [...keptIds] : undefined,
+      pinned: pinned.length > 0 ? pinned : undefined,
+      tokensBefore,
+      tokensAfter: summary ? this.estimate(summary) : undefined,
+      costUsd: costOfCompaction(figures, priceFor(response.model, settings.prices)),
+    };
+    await ctx.persist(marker);
+    if (live) {
+      history.applyOnDemandCompaction(block, keptIds, { recordId: marker.id, blocks: pinned });
+      // The context is now the summary plus what was kept; the next answer will measure it exactly.
+      ctx.usage.contextTokens = estimateTokens(summary ?? '') + estimateTokens(JSON.stringify(history.toMessages().slice(1)));
+    } else {
+      ctx.logger.warn(`[Compaction] on-demand compaction produced no summary (stop reason ${response.stop_reason}); keeping the conversation as it is`);
+    }
+    ctx.emit({ type: 'item', item: timelineItem(marker)[0]! });
+    ctx.emit(usageEvent(ctx));
+    return live;
+  }
+
+  /**
+   * An answer that stopped at a threshold compaction: stores it, replaces the history with the
+   * summary and puts back the recent turns; returns whether the turn goes on by itself.
+   */
+  async settlePaused(ctx: TurnContext, block: StoredBlock, message: ApiAnswer, figures: UsageFigures): Promise<'done' | 'continue'> {
+    const { settings, history } = ctx;
+    const record: AssistantRecord = {
+      v: 1,
+      kind: 'assistant',
+      id: newRecordId('a'),
+      at: Date.now(),
+      content: message.content,
+      stopReason: 'compaction',
+      status: 'done',
+      model: message.model,
+      usage: figures,
+    };
+    await ctx.persist(record);
+    ctx.usage.add(figures, priceFor(message.model, settings.prices), record.id);
+    if (!isLiveCompactionBlock(block)) {
+      await this.recordThresholdMarker(ctx, block, figures, []);
+      return 'continue';
+    }
+    const covered = history.messageCount;
+    // If what was put back is itself over the trigger, the server compacts again at once: put back
+    // less each time (the previous exchanges, then the request alone, then nothing) so the turn ends.
+    this.compactionsThisTurn++;
+    const keep = this.compactionsThisTurn === 1 ? settings.keepRecentTurns : this.compactionsThisTurn === 2 ? 0 : -1;
+    const markerId = newRecordId('c');
+    const pinned = this.compactionsThisTurn === 1 ? await this.pinnedBlocks(ctx) : [];
+    const putBack = history.applyPausedCompaction(block, keep, { recordId: markerId, blocks: pinned });
+    const marker = await this.recordThresholdMarker(ctx, block, figures, putBack, covered, settings.mode === 'pause', markerId, pinned);
+    ctx.emit(usageEvent(ctx));
+    return marker.paused ? 'done' : 'continue';
+  }
+
+  async recordThresholdMarker(
+    ctx: TurnContext,
+    block: StoredBlock,
+    figures: UsageFigures,
+    putBack: string[],
+    coveredMessages = ctx.history.messageCount,
+    paused = false,
+    id = newRecordId('c'),
+    pinned: StoredBlock[] = [],
+  ): Promise<CompactionRecord & { paused: boolean }> {
+    const { settings } = ctx;
+    const summary = typeof block.content === 'string' ? block.content : null;
+    const marker: CompactionRecord = {
+      v: 1,
+      kind: 'compaction',
+      id,
+      at: Date.now(),
+      compactionKind: 'threshold',
+      failed: summary === null || summary.length === 0,
+      summary,
+      coveredMessages,
+      putBack,
+      pinned: pinned.length > 0 ? pinned : undefined,
+      tokensBefore: figures.compactionInputTokens || undefined,
+      tokensAfter: summary ? this.estimate(summary) : undefined,
+      costUsd: costOfCompaction(figures, priceFor(settings.model, settings.prices)),
+      paused: paused || undefined,
+    };
+    await ctx.persist(marker);
+    ctx.emit({ type: 'item', item: timelineItem(marker)[0]! });
+    if (marker.failed) {
+      ctx.logger.warn('[Compaction] the server returned a failed compaction (content null); the conversation continues uncompacted');
+    }
+    return { ...marker, paused };
+  }
+
+  private available(ctx: Pick<TurnContext, 'settings'>): boolean {
+    return this.supported && ctx.settings.compactionSupported !== false && this.unavailableStreak < 2;
+  }
+
+  /** Server-equivalent token estimate of serialized request text. */
+  private estimate(serialized: string): number {
+    return Math.ceil(estimateTokens(serialized) * this.tokenRatio);
+  }
+
+  /** Deterministic fallback: drops the oldest turns until the request fits under `limit` tokens. */
+  private async trimToFit(ctx: TurnContext, limit: number, reason: string): Promise<boolean> {
+    const { history } = ctx;
+    const system = JSON.stringify(systemBlocks(await ctx.systemPrompt()));
+    const tokensBefore = this.estimate(system + JSON.stringify(history.toMessages()));
+    const dropped = history.trimOldest((messages) => this.estimate(system + JSON.stringify(messages)) < limit);
+    if (dropped.length === 0) {
+      return false;
+    }
+    const tokensAfter = this.estimate(system + JSON.stringify(history.toMessages()));
+    const marker: CompactionRecord = {
+      v: 1,
+      kind: 'compaction',
+      id: newRecordId('c'),
+      at: Date.now(),
+      compactionKind: 'trim',
+      failed: false,
+      summary: null,
+      coveredMessages: dropped.length,
+      droppedIds: dropped,
+      tokensBefore,
+      tokensAfter,
+      costUsd: 0,
+    };
+    await ctx.persist(marker);
+    ctx.usage.contextTokens = tokensAfter;
+    ctx.logger.warn(`[Compaction] ${reason}; dropped the ${dropped.length} oldest messages to fit (${tokensBefore} → ${tokensAfter} tokens)`);
+    ctx.emit({ type: 'item', item: timelineItem(marker)[0]! });
+    ctx.emit({ type: 'notice', level: 'warning', message: `${reason}: the ${dropped.length} oldest messages are no longer sent. They stay in the transcript.` });
+    ctx.emit(usageEvent(ctx));
+    return true;
+  }
+
+  private async pinnedBlocks(ctx: Pick<TurnContext, 'logger'>): Promise<StoredBlock[]> {
+    try {
+      return (await this.deps.pinnedBlocks?.()) ?? [];
+    } catch (error) {
+      // A pinned file that cannot be read must not break the turn; the log says which.
+      ctx.logger.warn(`[Compaction] could not re-read pinned files: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
+  }
+}
+
+function costOfCompaction(figures: UsageFigures, price: ModelPrice): number {
+  return ((figures.compactionInputTokens * price.input) + (figures.compactionOutputTokens * price.output)) / 1_000_000;
+}

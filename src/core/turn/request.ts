@@ -1,0 +1,145 @@
+// Builds request bodies from the request history, a settings snapshot and the tools on offer: pure (no
+// server, no clock), cache breakpoints and compaction fields included.
+import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from '../betas';
+import type { ApiMessage } from '../history';
+import type { StoredBlock } from '../records';
+import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../tools';
+import type { SettingsSnapshot } from './settings';
+
+export type RequestBody = Record<string, unknown>;
+
+/** What every request of a conversation is built from. */
+export interface RequestSource {
+  settings: SettingsSnapshot;
+  /** The system prompt's text. */
+  system: string;
+  /** The request history's messages, oldest first (the last compaction block and what follows it). */
+  messages: readonly ApiMessage[];
+  /** Tools Agent mode offers; undefined when Agent mode is off. */
+  agentTools?: readonly string[];
+}
+
+/** What the conversation's compaction state adds to a turn's request. */
+export interface CompactionState {
+  /** False once the server said this model or endpoint cannot compact. */
+  supported: boolean;
+  /** The history holds an on-demand (signed) block: threshold compaction is refused from then on. */
+  signed: boolean;
+  /** The history holds a threshold block, whose strategy every later request must declare. */
+  hasThresholdBlock: boolean;
+}
+
+/** The system prompt, with the breakpoint at its end that keeps it cached across compactions. */
+export function systemBlocks(system: string): StoredBlock[] {
+  return [{ type: 'text', text: system, cache_control: { type: 'ephemeral' } }];
+}
+
+/**
+ * Tools the request carries: Agent mode's available tools; in Ask mode, when the conversation already
+ * holds tool calls, the same definitions with `tool_choice: none` (the API needs them to read the calls).
+ */
+export function requestTools(source: Pick<RequestSource, 'messages' | 'agentTools'>): { tools: ToolDefinition[]; choiceNone: boolean } | undefined {
+  if (source.agentTools !== undefined) {
+    const tools = source.agentTools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]);
+    return tools.length > 0 ? { tools, choiceNone: false } : undefined;
+  }
+  const hasTools = source.messages.some((message) => message.content.some((block) => block.type === 'tool_use' || block.type === 'tool_result'));
+  return hasTools ? { tools: Object.values(TOOL_DEFINITIONS), choiceNone: true } : undefined;
+}
+
+/** Compaction instructions: the user's, else in Agent mode ones that forbid tool calls while summarizing. */
+export function compactionInstructions(source: Pick<RequestSource, 'settings' | 'messages' | 'agentTools'>): string {
+  if (source.settings.instructions.trim()) {
+    return source.settings.instructions;
+  }
+  return requestTools(source) !== undefined ? AGENT_COMPACTION_INSTRUCTIONS : '';
+}
+
+/** The streamed request of one sampling step of a turn. */
+export function buildTurnRequest(source: RequestSource, compaction: CompactionState): RequestBody {
+  const { settings } = source;
+  const body: RequestBody = {
+    model: settings.model,
+    max_tokens: settings.maxTokens,
+    system: systemBlocks(source.system),
+    messages: withCacheBreakpoints(source.messages),
+  };
+  const tools = requestTools(source);
+  if (tools) {
+    body.tools = tools.tools;
+    if (tools.choiceNone) {
+      body.tool_choice = { type: 'none' };
+    }
+  }
+  if (!compaction.supported || settings.compactionSupported === false) {
+    return body;
+  }
+  const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);
+  if (compaction.signed) {
+    body.betas = [ON_DEMAND_BETA];
+    return body;
+  }
+  body.betas = [THRESHOLD_BETA];
+  if (settings.mode === 'manual') {
+    if (compaction.hasThresholdBlock) {
+      // Threshold blocks must keep their strategy declared; a trigger past the window never fires.
+      body.context_management = { edits: [{ type: 'compact_20260112', trigger: { type: 'input_tokens', value: Math.max(settings.contextWindow + 1, MIN_TRIGGER_TOKENS) } }] };
+    }
+    return body;
+  }
+  const edit: Record<string, unknown> = {
+    type: 'compact_20260112',
+    trigger: { type: 'input_tokens', value: trigger },
+    // Marathon pauses after every compaction to put the current request back verbatim.
+    pause_after_compaction: true,
+  };
+  const instructions = compactionInstructions(source);
+  if (instructions.trim()) {
+    edit.instructions = instructions;
+  }
+  body.context_management = { edits: [edit] };
+  return body;
+}
+
+/**
+ * The on-demand compaction request of `messages` (the history without the messages kept after the
+ * signed block). The summarizer reads the same tools the conversation used (never runs them).
+ */
+export function buildOnDemandRequest(source: RequestSource, messages: ApiMessage[]): RequestBody {
+  const { settings } = source;
+  const instructions = compactionInstructions(source);
+  const body: RequestBody = {
+    model: settings.model,
+    max_tokens: Math.max(settings.maxTokens, 4096),
+    system: systemBlocks(source.system),
+    messages,
+    compaction: instructions.trim() ? { type: 'summarize', instructions } : { type: 'summarize' },
+    betas: [ON_DEMAND_BETA],
+  };
+  const tools = requestTools(source);
+  if (tools) {
+    body.tools = tools.tools;
+  }
+  return body;
+}
+
+/**
+ * Marks the last block of the latest two messages as cache breakpoints (plus the system prompt, three in
+ * all): the previous request's breakpoint is read from cache, the new one written for the next turn.
+ * Blocks are copied, so the stored blocks stay exactly as received.
+ */
+export function withCacheBreakpoints(messages: readonly ApiMessage[]): ApiMessage[] {
+  return messages.map((message, index) => {
+    if (index < messages.length - 2 || message.content.length === 0) {
+      return message;
+    }
+    const content = [...message.content];
+    const lastIndex = content.length - 1;
+    const last = content[lastIndex]!;
+    if (last.type === 'compaction' && last.content === null) {
+      return message;
+    }
+    content[lastIndex] = { ...last, cache_control: { type: 'ephemeral' } };
+    return { role: message.role, content };
+  });
+}

@@ -1,0 +1,27 @@
+// The settings a turn runs with: their shape, and the frozen snapshot each turn takes once at its start.
+import type { ChatMode, CompactionMode } from '../../shared/protocol';
+import type { ModelPrice } from '../usage';
+
+export interface SessionSettings {
+  model: string;
+  maxTokens: number;
+  triggerTokens: number;
+  instructions: string;
+  mode: CompactionMode;
+  keepRecentTurns: number;
+  contextWindow: number;
+  prices?: Readonly<Record<string, ModelPrice>>;
+  /** `agent` offers the tools of `SessionDeps.tools`; absent or `ask` is plain chat. */
+  chatMode?: ChatMode;
+  /** Tool steps (answers whose calls are run) per turn before Marathon stops and asks to continue. */
+  maxToolIterations?: number;
+  /** False when the Models API says the model cannot compact; the turn then goes without the betas. */
+  compactionSupported?: boolean;
+}
+
+/** Settings as one turn sees them from start to end: a change made meanwhile applies to the next turn. */
+export type SettingsSnapshot = Readonly<SessionSettings>;
+
+export function snapshotSettings(settings: SessionSettings): SettingsSnapshot {
+  return Object.freeze({ ...settings });
+}

@@ -1,0 +1,186 @@
+// Talks to the Messages API: streams a request with an idle timeout, retries what is retryable with
+// backoff, and classifies every failure; it owns the SDK casts and leaves recovery to its caller.
+import { classifyError, type ClassifiedError } from '../errors';
+import type { Logger } from '../ports';
+import { textOf, type StoredBlock } from '../records';
+import type { ApiUsage } from '../usage';
+import type { MessagesClient, TurnContext } from './context';
+import type { RequestBody } from './request';
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
+const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
+
+/** A complete answer of the Messages API, as the store keeps it. */
+export interface ApiAnswer {
+  content: StoredBlock[];
+  stop_reason: string | null;
+  usage: ApiUsage;
+  model: string;
+}
+
+export interface StreamResult {
+  message?: ApiAnswer;
+  /** The text received before a failure, trimmed at the cut edge. */
+  partial: StoredBlock[];
+  error?: ClassifiedError;
+  rawError?: unknown;
+}
+
+/** Where the stream's progress goes while the answer is written. */
+export interface StreamSink {
+  text(text: string): void;
+  /** A tool call has started (its input is not known yet). */
+  toolStarted(block: StoredBlock): void;
+  /** A tool call's input is complete. */
+  toolWritten(block: StoredBlock): void;
+}
+
+/** What the caller made of a failed attempt: sent again at once, given up, or left to the retry policy. */
+export type Recovery = 'retry' | 'fail' | 'pass';
+
+export interface StreamCall {
+  /** Built afresh for every attempt, so that what a recovery changed is sent. */
+  body(): Promise<RequestBody>;
+  sink: StreamSink;
+  /** Asked about every failure before the retry policy; the transport itself never recovers. */
+  recover(error: ClassifiedError, raw: unknown): Promise<Recovery>;
+}
+
+export class Transport {
+  constructor(
+    private readonly client: () => Promise<MessagesClient>,
+    private readonly retry: RetryPolicy,
+    private readonly logger: Logger,
+    private readonly idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
+  ) {}
+
+  /** Streams until an answer, a failure that is not retried, or Stop; a partial answer is never retried. */
+  async stream(ctx: Pick<TurnContext, 'signal' | 'emit'>, call: StreamCall): Promise<StreamResult> {
+    const { signal } = ctx;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.streamOnce(await call.body(), signal, call.sink);
+      if (result.message || !result.error) {
+        return result;
+      }
+      const error = result.error;
+      if (error.aborted || textOf(result.partial).length > 0) {
+        return result;
+      }
+      const recovery = await call.recover(error, result.rawError);
+      if (recovery === 'retry') {
+        continue;
+      }
+      if (recovery === 'fail' || !error.retryable || attempt >= this.retry.maxRetries) {
+        return result;
+      }
+      const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+      const delayMs = error.retryAfterSeconds !== undefined ? Math.min(this.retry.maxDelayMs, error.retryAfterSeconds * 1000) : backoff;
+      this.logger.info(`[Chat] ${error.message} Retrying in ${Math.round(delayMs)} ms (attempt ${attempt + 1} of ${this.retry.maxRetries})`);
+      ctx.emit({ type: 'retrying', attempt: attempt + 1, delayMs, reason: error.message });
+      await sleep(delayMs, signal);
+      if (signal.aborted) {
+        return { partial: [], error: { kind: 'unknown', message: 'Stopped.', retryable: false, aborted: true } };
+      }
+    }
+  }
+
+  /** One request without streaming (on-demand compaction), with the SDK's own retries. */
+  async create(body: RequestBody, signal: AbortSignal): Promise<{ message: ApiAnswer } | { error: ClassifiedError }> {
+    try {
+      const client = await this.client();
+      const message = (await client.beta.messages.create(body as never, { signal, maxRetries: this.retry.maxRetries })) as unknown as ApiAnswer;
+      return { message };
+    } catch (raw) {
+      return { error: classifyError(raw) };
+    }
+  }
+
+  private async streamOnce(body: RequestBody, signal: AbortSignal, sink: StreamSink): Promise<StreamResult> {
+    const client = await this.client();
+    const idle = new AbortController();
+    const onAbort = () => idle.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    let stalled = false;
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        stalled = true;
+        idle.abort();
+      }, this.idleTimeoutMs);
+    };
+    const stream = client.beta.messages.stream(body as never, { signal: idle.signal, maxRetries: 0 });
+    try {
+      armIdle();
+      for await (const event of stream) {
+        armIdle();
+        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+          sink.text(event.delta.text);
+        } else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
+          // A card per call as soon as the model starts writing it; its input follows when complete.
+          sink.toolStarted({ type: 'tool_use', id: event.content_block.id, name: event.content_block.name, input: undefined });
+        } else if (event.type === 'content_block_stop') {
+          const block = stream.currentMessage?.content[event.index] as unknown as StoredBlock | undefined;
+          if (block?.type === 'tool_use') {
+            sink.toolWritten(block);
+          }
+        }
+      }
+      const final = await stream.finalMessage();
+      return { message: final as unknown as ApiAnswer, partial: [] };
+    } catch (raw) {
+      const partial = partialText((stream.currentMessage?.content ?? []) as unknown as StoredBlock[]);
+      if (stalled && !signal.aborted) {
+        return { partial, error: { kind: 'connection', message: 'The answer stalled; the connection was reset.', retryable: true }, rawError: raw };
+      }
+      const error = classifyError(raw);
+      if (signal.aborted) {
+        return { partial, error: { ...error, aborted: true } };
+      }
+      if (!error.aborted) {
+        this.logger.warn(`[Chat] request failed: ${error.kind}${error.errorCode ? ` (${error.errorCode})` : ''}: ${error.message}`);
+      }
+      return { partial, error, rawError: raw };
+    } finally {
+      clearTimeout(idleTimer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/**
+ * The text of a cut-off answer. The API refuses a conversation whose last assistant content ends in
+ * whitespace (a compaction request can end there), so the cut edge is trimmed.
+ */
+function partialText(content: readonly StoredBlock[]): StoredBlock[] {
+  const blocks = content.filter((block) => block.type === 'text' && typeof block.text === 'string' && block.text.trim().length > 0);
+  const last = blocks.at(-1);
+  if (last) {
+    blocks[blocks.length - 1] = { ...last, text: (last.text as string).trimEnd() };
+  }
+  return blocks;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
