@@ -31,7 +31,7 @@ function copyCodicons() {
 }
 
 function reportSizes() {
-  const files = ['dist/extension.js', 'dist/engine.js', 'dist/webview/main.js', 'dist/webview/main.css', 'dist/webview/codicon.ttf'];
+  const files = ['dist/extension.js', 'dist/engine.js', 'dist/mcp.js', 'dist/webview/main.js', 'dist/webview/main.css', 'dist/webview/codicon.ttf'];
   for (const file of files) {
     const full = path.join(__dirname, file);
     if (fs.existsSync(full)) console.log(`${file.padEnd(28)} ${(fs.statSync(full).size / 1024).toFixed(1).padStart(8)} KB`);
@@ -43,6 +43,10 @@ const engineExternalPlugin = {
   name: 'engine-external',
   setup(build) {
     build.onResolve({ filter: /\/core\/engine$/ }, () => ({ path: './engine.js', external: true }));
+    // The MCP client (the MCP SDK and its schemas) is its own bundle too, loaded when a server starts.
+    build.onResolve({ filter: /^\.\/runtime$/ }, (args) =>
+      /[\\/]host[\\/]mcp[\\/]load\.ts$/.test(args.importer) ? { path: './mcp.js', external: true } : undefined,
+    );
   },
 };
 
@@ -78,6 +82,14 @@ async function main() {
       ...common,
       entryPoints: ['src/core/engine.ts'],
       outfile: 'dist/engine.js',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+    }),
+    esbuild.context({
+      ...common,
+      entryPoints: ['src/host/mcp/runtime.ts'],
+      outfile: 'dist/mcp.js',
       platform: 'node',
       format: 'cjs',
       target: 'node20',

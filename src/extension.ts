@@ -14,6 +14,7 @@ import { ContextService } from './host/context/service';
 import { TerminalRecorder } from './host/context/terminal';
 import { readSettings } from './host/config';
 import { channelLogger } from './host/logger';
+import { McpService } from './host/mcp';
 
 /** What the extension returns from `activate`, used by the integration tests. */
 export interface MarathonApi {
@@ -23,6 +24,8 @@ export interface MarathonApi {
   readonly paths: MarathonPaths;
   readonly context: ContextService;
   readonly agent: AgentMode;
+  /** MCP servers and their tools. */
+  readonly mcp: McpService;
   /** How long the activate() call took, in milliseconds (for `npm run bench`). */
   readonly activationMs: number;
 }
@@ -40,7 +43,8 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     maxFileBytes: () => readSettings().settings.maxFileBytes,
     terminal,
   });
-  const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath });
+  const mcp = new McpService({ logger, secrets: context.secrets, memento: context.workspaceState, clientVersion: String(context.extension.packageJSON.version ?? '0.0.0') });
+  const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath, mcp: mcp.tools });
   const controller = new ChatController(context, keys, logger, proposals, workspaceContext, agent);
   const provider = new ChatViewProvider(context.extensionUri, controller, logger);
   const panels = new ChatPanelManager(context.extensionUri, controller, logger);
@@ -48,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     channel,
     keys,
     proposals,
+    mcp,
     agent,
     controller,
     panels,
@@ -58,11 +63,13 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     terminal,
     workspaceContext,
     ...registerContextCommands(controller, workspaceContext, logger),
+    ...mcp.registerCommands(),
     // Registration only: the provider computes its actions from what VS Code passes in, with no I/O.
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new MarathonCodeActions(), MarathonCodeActions.metadata),
   );
   controller.reportSettingsProblems();
-  return { controller, proposals, context: workspaceContext, agent, paths: marathonPaths(context), activationMs: performance.now() - started };
+  mcp.startSoon();
+  return { controller, proposals, context: workspaceContext, agent, mcp, paths: marathonPaths(context), activationMs: performance.now() - started };
 }
 
 export interface MarathonPaths {

@@ -47,10 +47,15 @@ export interface ToolCall {
   input: unknown;
 }
 
+/** A block of a tool_result's content (an MCP tool may return images next to text). */
+export type ToolResultBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: { type: 'base64'; media_type: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp'; data: string } };
+
 /** How a call ended; `content` is what the model gets back as the tool_result. */
 export interface ToolOutcome {
   status: 'done' | 'refused' | 'failed' | 'stopped';
-  content: string;
+  content: string | ToolResultBlock[];
   /** Time the call ran, from approval to result. */
   durationMs?: number;
 }
@@ -65,6 +70,13 @@ export interface ToolRunContext {
   report(toolUseId: string, status: 'awaitingApproval' | 'running', details?: { cwd?: string }): void;
 }
 
+/** A tool the host offers besides Marathon's own, in the API's `tools` shape. */
+export interface ExternalToolDefinition {
+  name: string;
+  description: string;
+  input_schema: { type: 'object'; [key: string]: unknown };
+}
+
 /**
  * Runs Agent mode's tools for the core. The host asks for approval where needed, confines paths to the
  * workspace and never throws for a tool's own failure: that is an outcome the model reads.
@@ -72,6 +84,11 @@ export interface ToolRunContext {
 export interface ToolHost {
   /** Names of the tools offered to the model now (Restricted Mode offers read-only tools only). */
   availableTools(): string[];
+  /**
+   * Definitions of the tools offered besides Marathon's own (the MCP servers' tools), as sent in `tools`;
+   * their calls go to `run` as they are, and a call of a name no longer here is answered with an error.
+   */
+  externalTools?(): ExternalToolDefinition[];
   /** Runs the calls of one answer and returns one outcome per call, in the same order. */
   run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]>;
 }

@@ -19,7 +19,7 @@ export function toolItem(block: StoredBlock, messageId: string, at: number, stat
     at,
     messageId,
     name,
-    toolKind: isToolName(name) ? toolKind(name) : 'read',
+    toolKind: isToolName(name) ? toolKind(name) : name.includes('__') ? 'mcp' : 'read',
     title,
     detail,
     cwd: name === 'run_command' ? (typeof input.cwd === 'string' && input.cwd.trim() !== '' ? input.cwd : '.') : undefined,

@@ -266,6 +266,12 @@ export function validateToolInput(name: string, input: unknown): Validated {
 
 /** A short, plain-text description of a call for its card; the webview shows it with textContent. */
 export function describeToolCall(name: string, input: unknown): { title: string; detail?: string } {
+  const mcp = /^(.+?)__(.+)$/.exec(name);
+  if (!isToolName(name) && mcp) {
+    // An MCP server's tool (`server__tool`): the server, the tool and the arguments as they were sent.
+    const args = typeof input === 'object' && input !== null && Object.keys(input).length === 0 ? '' : safeJson(input, 2);
+    return { title: `${mcp[1]} › ${mcp[2]}`, detail: args === '' ? undefined : clip(args, 1200) };
+  }
   const validated = validateToolInput(name, input);
   if (!validated.ok) {
     return { title: name, detail: clip(safeJson(input), 400) };
@@ -292,9 +298,9 @@ export function describeToolCall(name: string, input: unknown): { title: string;
   }
 }
 
-function safeJson(value: unknown): string {
+function safeJson(value: unknown, indent?: number): string {
   try {
-    return JSON.stringify(value) ?? '';
+    return JSON.stringify(value, null, indent) ?? '';
   } catch {
     return String(value);
   }

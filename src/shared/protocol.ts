@@ -83,7 +83,7 @@ export type AssistantStatus = 'done' | 'streaming' | 'stopped' | 'interrupted' |
 export type ChatMode = 'ask' | 'agent';
 
 /** What a tool does, for approval rules: reads may be auto-approved; edits and commands ask. */
-export type ToolKind = 'read' | 'edit' | 'command';
+export type ToolKind = 'read' | 'edit' | 'command' | 'mcp';
 
 /**
  * A tool call's card: `pending` while the model writes it, `awaitingApproval` until the user decides,
@@ -219,7 +219,8 @@ export type ToHost =
   | { type: 'code/apply'; code: string; language?: string; path?: string }
   | { type: 'settings/setMode'; mode: ChatMode }
   /** Decide a tool call waiting for approval (`all`: every call of the turn waiting now). */
-  | { type: 'tool/approve'; toolUseId: string; all?: boolean }
+  /** `scope` (MCP calls): also allow the tool or its server for this conversation, or the tool always. */
+  | { type: 'tool/approve'; toolUseId: string; all?: boolean; scope?: 'once' | 'toolConversation' | 'serverConversation' | 'toolAlways' }
   | { type: 'tool/refuse'; toolUseId: string }
   /** `readOnly`: the setting for read-only tools; `conversation`: edits and commands, this conversation only. */
   | { type: 'tools/setAutoApprove'; scope: 'readOnly' | 'conversation'; on: boolean }
@@ -348,7 +349,12 @@ export function isToHost(value: unknown): value is ToHost {
     case 'settings/setMode':
       return message.mode === 'ask' || message.mode === 'agent';
     case 'tool/approve':
-      return typeof message.toolUseId === 'string' && message.toolUseId.length <= 256 && (message.all === undefined || typeof message.all === 'boolean');
+      return (
+        typeof message.toolUseId === 'string' &&
+        message.toolUseId.length <= 256 &&
+        (message.all === undefined || typeof message.all === 'boolean') &&
+        (message.scope === undefined || (typeof message.scope === 'string' && ['once', 'toolConversation', 'serverConversation', 'toolAlways'].includes(message.scope)))
+      );
     case 'tool/refuse':
       return typeof message.toolUseId === 'string' && message.toolUseId.length <= 256;
     case 'tools/setAutoApprove':

@@ -42,7 +42,7 @@ function toolIcon(item: ToolItem): string {
     case 'run_command':
       return 'terminal';
     default:
-      return 'tools';
+      return item.toolKind === 'mcp' ? 'plug' : 'tools';
   }
 }
 
@@ -75,7 +75,9 @@ export function createToolCard(item: ToolItem, resultOpen: boolean, onResultTogg
   if (item.detail !== undefined && item.detail !== '' && (item.toolKind !== 'command' || item.detail.includes('\n') || item.status === 'awaitingApproval')) {
     element.append(h('pre', { class: 'tool-detail', testid: 'tool-detail', text: item.detail }));
   }
-  if (item.status === 'awaitingApproval') {
+  if (item.status === 'awaitingApproval' && item.toolKind === 'mcp') {
+    element.append(mcpApproval(item));
+  } else if (item.status === 'awaitingApproval') {
     const note =
       item.toolKind === 'edit'
         ? 'Review the change in the diff editor, then apply or refuse it here or there.'
@@ -111,6 +113,34 @@ export function createToolCard(item: ToolItem, resultOpen: boolean, onResultTogg
     element.append(details);
   }
   return element;
+}
+
+/** An MCP call's approval: this once, the tool or its server for this conversation, or the tool always. */
+function mcpApproval(item: ToolItem): HTMLElement {
+  const [server = item.name, tool = item.name] = item.title.split(' › ');
+  const scoped = (text: string, scope: string, label: string, testid: string, extra = ''): HTMLButtonElement => {
+    const element = button({ label, text, action: 'tool-approve', testid, class: extra });
+    element.dataset.scope = scope;
+    return element;
+  };
+  return h(
+    'div',
+    { class: 'tool-mcp-approval' },
+    h('p', { class: 'tool-note', text: `Claude asks to call the tool ${tool} of the MCP server ${server}, with the arguments above.` }),
+    h(
+      'div',
+      { class: 'tool-actions' },
+      button({ label: `Allow once: ${item.title}`, text: 'Allow', icon: 'check', action: 'tool-approve', testid: 'tool-approve', class: 'primary' }),
+      button({ label: `Refuse: ${item.title}`, text: 'Refuse', icon: 'close', action: 'tool-refuse', testid: 'tool-refuse' }),
+    ),
+    h(
+      'div',
+      { class: 'tool-actions tool-scopes' },
+      scoped('Allow tool in this conversation', 'toolConversation', `Allow ${tool} without asking in this conversation`, 'tool-approve-tool'),
+      scoped(`Allow ${server} in this conversation`, 'serverConversation', `Allow every tool of ${server} without asking in this conversation`, 'tool-approve-server'),
+      scoped('Always allow tool', 'toolAlways', `Always allow ${tool} of ${server} (kept in marathon.mcp.alwaysAllow)`, 'tool-approve-always'),
+    ),
+  );
 }
 
 export function estimateToolHeight(item: ToolItem): number {

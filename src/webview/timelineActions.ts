@@ -69,7 +69,9 @@ function runTimelineAction(action: TimelineAction, control: HTMLElement, host: T
     case 'tool-refuse': {
       const item = itemOf(control, host);
       if (item?.kind === 'tool') {
-        host.post({ type: action === 'tool-approve' ? 'tool/approve' : 'tool/refuse', toolUseId: item.id });
+        // An MCP call's approval may reach further (`data-scope`); the host checks the value.
+        const scope = control.dataset.scope as Extract<ToHost, { type: 'tool/approve' }>['scope'];
+        host.post(action === 'tool-approve' ? { type: 'tool/approve', toolUseId: item.id, scope } : { type: 'tool/refuse', toolUseId: item.id });
       }
       return;
     }

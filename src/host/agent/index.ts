@@ -9,6 +9,7 @@ import type { ConversationRecord } from '../../core/records';
 import type { AgentState, ToHost } from '../../shared/protocol';
 import type { ProposalManager } from '../apply';
 import { readAgentSettings } from '../config';
+import type { McpTools } from '../mcp/tools';
 import { AgentToolHost } from './toolHost';
 
 export type AgentMessage = Extract<ToHost, { type: 'settings/setMode' | 'tool/approve' | 'tool/refuse' | 'tools/setAutoApprove' | 'checkpoint/restore' }>;
@@ -27,6 +28,8 @@ export interface AgentModeDeps {
   /** Folder for checkpoint folders (the workspace's extension storage). */
   storagePath: string;
   isTrusted?: () => boolean;
+  /** The MCP servers' tools, offered next to Marathon's own. */
+  mcp?: McpTools;
 }
 
 export class AgentMode implements vscode.Disposable {
@@ -35,7 +38,7 @@ export class AgentMode implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly deps: AgentModeDeps) {
-    this.tools = new AgentToolHost({ logger: deps.logger, proposals: deps.proposals, checkpoints: () => this.checkpoints(), isTrusted: deps.isTrusted });
+    this.tools = new AgentToolHost({ logger: deps.logger, proposals: deps.proposals, checkpoints: () => this.checkpoints(), isTrusted: deps.isTrusted, mcp: deps.mcp });
     this.disposables.push(this.tools);
   }
 
@@ -68,7 +71,7 @@ export class AgentMode implements vscode.Disposable {
         await vscode.workspace.getConfiguration('marathon').update('mode', message.mode, vscode.ConfigurationTarget.Global);
         return true;
       case 'tool/approve':
-        this.tools.approve(message.toolUseId, message.all === true);
+        await this.tools.approve(message.toolUseId, message.all === true, message.scope);
         return false;
       case 'tool/refuse':
         this.tools.refuse(message.toolUseId);

@@ -4,11 +4,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckpointStore } from '../../core/checkpoints';
-import type { Logger, ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../core/ports';
+import type { ExternalToolDefinition, Logger, ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../core/ports';
 import { READ_ONLY_TOOLS, TOOL_NAMES, capOutput, lineRange, replaceExactlyOnce, validateToolInput, type ToolInput } from '../../core/tools';
 import type { ProposalManager, ReviewDecision } from '../apply';
 import { readAgentSettings, readSettings } from '../config';
 import { readWorkspaceFile } from '../context/reader';
+import type { McpApprovalScope, McpTools } from '../mcp/tools';
 import { describeCommandResult, runCommand } from './commandRunner';
 import { labelOf, resolveToolPath } from './paths';
 import { listFiles, searchText } from './search';
@@ -18,6 +19,8 @@ type Decision = 'approved' | 'refused' | 'stopped';
 interface Pending {
   conversationId: string;
   decide(decision: Exclude<Decision, 'stopped'>): void;
+  /** An MCP call: an approval may reach further than this call. */
+  onScope?: (scope: McpApprovalScope) => Promise<void>;
 }
 
 export interface AgentToolHostDeps {
@@ -26,6 +29,8 @@ export interface AgentToolHostDeps {
   checkpoints: () => Promise<CheckpointStore>;
   /** Restricted Mode check; tests replace it. */
   isTrusted?: () => boolean;
+  /** The MCP servers' tools, when MCP is set up. */
+  mcp?: McpTools;
 }
 
 type Edit = Extract<ToolInput, { name: 'edit_file' }>;
@@ -48,7 +53,12 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
 
   availableTools(): string[] {
     // Restricted Mode: only tools that look.
-    return this.trusted() ? [...TOOL_NAMES] : TOOL_NAMES.filter((name) => READ_ONLY_TOOLS.has(name));
+    const own = this.trusted() ? [...TOOL_NAMES] : TOOL_NAMES.filter((name) => READ_ONLY_TOOLS.has(name));
+    return [...own, ...(this.deps.mcp?.offered().map((tool) => tool.apiName) ?? [])];
+  }
+
+  externalTools(): ExternalToolDefinition[] {
+    return this.deps.mcp?.definitions() ?? [];
   }
 
   autoApproveConversation(conversationId: string): boolean {
@@ -69,11 +79,14 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
     return Array.from(this.pending.keys());
   }
 
-  /** The user approved a call (`all`: every call of that conversation waiting now). */
-  approve(toolUseId: string, all = false): boolean {
+  /** The user approved a call (`all`: every call of that conversation waiting now; `scope`: an MCP call's reach). */
+  async approve(toolUseId: string, all = false, scope: McpApprovalScope = 'once'): Promise<boolean> {
     const target = this.pending.get(toolUseId);
     if (!target) {
       return false;
+    }
+    if (scope !== 'once') {
+      await target.onScope?.(scope);
     }
     const ids = all ? Array.from(this.pending.entries()).filter(([, pending]) => pending.conversationId === target.conversationId).map(([id]) => id) : [toolUseId];
     for (const id of ids) {
@@ -123,6 +136,10 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
   }
 
   private async runOne(call: ToolCall, context: ToolRunContext): Promise<ToolOutcome> {
+    const mcpTool = this.deps.mcp?.find(call.name);
+    if (mcpTool && this.deps.mcp) {
+      return this.mcpCall(call, mcpTool, this.deps.mcp, context);
+    }
     const validated = validateToolInput(call.name, call.input);
     if (!validated.ok) {
       return { status: 'failed', content: validated.message };
@@ -164,8 +181,25 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
     }
   }
 
+  /** An MCP server's tool: asks unless the user allowed it, then calls it on its server. */
+  private async mcpCall(call: ToolCall, tool: NonNullable<ReturnType<McpTools['find']>>, mcp: McpTools, context: ToolRunContext): Promise<ToolOutcome> {
+    const allowed = this.autoApproved.has(context.conversationId) || mcp.isAllowed(context.conversationId, tool);
+    const decision = allowed ? 'approved' : await this.ask(call.id, context, undefined, undefined, (scope) => mcp.allow(context.conversationId, tool, scope));
+    if (decision !== 'approved') {
+      return declined(decision, `The user refused this call of ${tool.tool} (MCP server ${tool.server}).`);
+    }
+    context.report(call.id, 'running');
+    return mcp.call(call, tool, context.signal);
+  }
+
   /** Waits for the user's decision on a call's card; Stop ends the wait. */
-  private ask(toolUseId: string, context: ToolRunContext, details?: { cwd?: string }, onDecision?: (decision: Decision) => void): Promise<Decision> {
+  private ask(
+    toolUseId: string,
+    context: ToolRunContext,
+    details?: { cwd?: string },
+    onDecision?: (decision: Decision) => void,
+    onScope?: (scope: McpApprovalScope) => Promise<void>,
+  ): Promise<Decision> {
     if (context.signal.aborted) {
       return Promise.resolve('stopped');
     }
@@ -183,7 +217,7 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
         resolve(decision);
       };
       const onAbort = () => finish('stopped');
-      this.pending.set(toolUseId, { conversationId: context.conversationId, decide: finish });
+      this.pending.set(toolUseId, { conversationId: context.conversationId, decide: finish, onScope });
       context.signal.addEventListener('abort', onAbort, { once: true });
       this.onDidChangeEmitter.fire();
     });
