@@ -11,6 +11,7 @@ import {
   summarize,
   toolChangesOf,
 } from './compaction';
+import { applyClearing } from './contextEditing';
 import type { FinalReply } from './replies';
 import type { OnDemandPrefixes, ThinkingPlan, ThinkingStreamBlock } from './thinking';
 import { PrefixHash, planThinking, progressUpdate, redactedBlock, thinkingBlock } from './thinking';
@@ -214,13 +215,17 @@ class Run {
   readonly summary: string | null;
   readonly units: PromptUnit[];
   readonly promptTokens: number;
+  /** What context editing cleared before the prompt was counted (compaction-api.md §6: the trigger sees it). */
+  readonly appliedEdits: JsonObject[];
 
   constructor(
     readonly req: MessagesRequest,
     readonly ctx: EngineContext,
   ) {
     this.config = ctx.config;
-    ({ messages: this.effective, summary: this.summary } = applyCompactionBlocks(req.messages));
+    const compacted = applyCompactionBlocks(req.messages);
+    this.summary = compacted.summary;
+    ({ messages: this.effective, applied: this.appliedEdits } = applyClearing(compacted.messages, req.clearing, (messages) => sumTokens(this.unitsFor(messages))));
     this.units = this.unitsFor(this.effective);
     this.promptTokens = sumTokens(this.units);
   }
@@ -252,7 +257,7 @@ class Run {
       stop_sequence: typeof stop === 'string' ? null : stop.stopSequence,
       stop_details: stopReason === 'refusal' ? { type: 'refusal', category: null, explanation: null } : null,
       container: null,
-      context_management: this.req.contextManagementSent ? { applied_edits: [] } : null,
+      context_management: this.req.contextManagementSent ? { applied_edits: this.appliedEdits } : null,
       ...(transformations ? { input_transformations: transformations } : {}),
       usage: totalUsage(iterations, this.req.compactionBeta, thinkingTokens),
     };

@@ -1,6 +1,7 @@
 // Models API (/v1/models): the compaction-capable models of reference §1.6, plus synthesized
-// "*no-compaction*" ids so tests can exercise a model without compaction support.
+// "*no-compaction*" / "*no-context-editing*" ids so tests can exercise a model without that support.
 
+import { supportsContextEditing } from './contextEditing';
 import { thinkingCapabilities } from './thinkingModels';
 import type { JsonObject } from './types';
 
@@ -33,8 +34,8 @@ export function supportsSummarize(id: string): boolean {
 
 function specFor(id: string): ModelSpec | undefined {
   const known = MODELS.find((m) => m.id === id);
-  if (known || !(id.startsWith('claude-') && !supportsThreshold(id))) {return known;}
-  return { id, displayName: `Claude (no compaction) ${id}`, createdAt: '2026-01-01T00:00:00Z', maxTokens: 64_000 };
+  if (known || !(id.startsWith('claude-') && (!supportsThreshold(id) || !supportsContextEditing(id)))) {return known;}
+  return { id, displayName: `Claude (${supportsThreshold(id) ? 'no context editing' : 'no compaction'}) ${id}`, createdAt: '2026-01-01T00:00:00Z', maxTokens: 64_000 };
 }
 
 /** The model's output cap, or null for ids the emulator does not know (it serves any model id). */
@@ -68,8 +69,8 @@ function modelInfo(spec: ModelSpec, contextWindow: number): JsonObject {
       compaction: { supported: supportsSummarize(spec.id), summarize: supportsSummarize(spec.id) ? yes : no },
       context_management: {
         supported: true,
-        clear_thinking_20251015: yes,
-        clear_tool_uses_20250919: yes,
+        clear_thinking_20251015: supportsContextEditing(spec.id) ? yes : no,
+        clear_tool_uses_20250919: supportsContextEditing(spec.id) ? yes : no,
         compact_20260112: threshold ? yes : no,
       },
       effort,

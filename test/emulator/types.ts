@@ -1,5 +1,6 @@
 // Types shared by the emulator modules. Wire shapes follow /work/shared/reference/compaction-api.md.
 
+import type { ClearingEdits } from './contextEditing';
 import type { BindingResult, ThinkingRequest, ThinkingScript, ThinkingSwitches } from './thinking';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -169,6 +170,8 @@ export interface MessagesRequest {
   tools: JsonObject[];
   messages: Message[];
   threshold: ThresholdEdit | null;
+  /** clear_thinking_20251015 / clear_tool_uses_20250919, applied by contextEditing.ts. */
+  clearing: ClearingEdits;
   onDemand: { instructions: string | null } | null;
   /** A compaction beta is on, so usage carries `iterations`. */
   compactionBeta: boolean;

@@ -8,6 +8,8 @@ import {
   THRESHOLD_BETA,
   checkCompactionBlocks,
 } from './compaction';
+import type { ClearingEdits, FieldReader } from './contextEditing';
+import { CONTEXT_MANAGEMENT_BETA, parseClearThinking, parseClearToolUses, supportsContextEditing } from './contextEditing';
 import { maxOutputTokens, supportsSummarize, supportsThreshold } from './models';
 import type { OnDemandPrefixes, ThinkingSwitches } from './thinking';
 import { checkBindings, checkThinkingStructure, parseThinking, validateThinkingBlock } from './thinking';
@@ -16,7 +18,6 @@ import { invalidRequest, isObject } from './types';
 
 export type Endpoint = 'create' | 'count_tokens';
 
-const CONTEXT_MANAGEMENT_BETA = 'context-management-2025-06-27';
 const MAX_CACHE_BREAKPOINTS = 4;
 const MAX_INSTRUCTIONS_CHARS = 16_384;
 
@@ -318,8 +319,16 @@ function validateThresholdEdit(edit: JsonObject, where: string, betas: string[])
   return { trigger, pause: pause === true, instructions: optionalStringOrNull(edit['instructions'], `${where}.instructions`) };
 }
 
-function validateContextManagement(value: JsonValue | undefined, betas: string[], thinkingOn: boolean): ThresholdEdit | null {
-  if (value === undefined || value === null) {return null;}
+const FIELDS: FieldReader = { object: requireObject, integer: requireInteger, string: requireString, rejectExtraKeys };
+
+function validateContextManagement(
+  value: JsonValue | undefined,
+  betas: string[],
+  thinkingOn: boolean,
+  model: string,
+): { threshold: ThresholdEdit | null; clearing: ClearingEdits } {
+  const clearing: ClearingEdits = { thinking: null, toolUses: null };
+  if (value === undefined || value === null) {return { threshold: null, clearing };}
   const cm = requireObject(value, 'context_management');
   rejectExtraKeys(cm, ['edits'], 'context_management');
   const edits = cm['edits'] ?? [];
@@ -328,32 +337,36 @@ function validateContextManagement(value: JsonValue | undefined, betas: string[]
   edits.forEach((raw, i) => {
     const where = `context_management.edits.${i}`;
     const edit = requireObject(raw, where);
-    switch (edit['type']) {
+    const type = edit['type'];
+    switch (type) {
       case 'compact_20260112':
         if (threshold) {throw invalidRequest(`${where}: compact_20260112 may be listed only once`);}
         threshold = validateThresholdEdit(edit, where, betas);
         break;
       case 'clear_thinking_20251015':
       case 'clear_tool_uses_20250919':
-        // Accepted and checked, but not simulated: Marathon relies on compaction only.
         if (!betas.includes(CONTEXT_MANAGEMENT_BETA)) {
-          throw invalidRequest(`${where}: ${edit['type']} requires the anthropic-beta header ${CONTEXT_MANAGEMENT_BETA}`);
+          throw invalidRequest(`${where}: ${type} requires the anthropic-beta header ${CONTEXT_MANAGEMENT_BETA}`);
         }
-        if (edit['type'] === 'clear_thinking_20251015' && i !== 0) {
-          throw invalidRequest(`${where}: clear_thinking_20251015 must be listed first in the edits array`);
-        }
-        if (edit['type'] === 'clear_thinking_20251015' && !thinkingOn) {
-          throw invalidRequest(`${where}: \`clear_thinking_20251015\` strategy requires \`thinking\` to be enabled`);
+        // [INF] The message is undocumented; the Models API reports the capability (models.ts).
+        if (!supportsContextEditing(model)) {throw invalidRequest(`${where}: ${type} is not supported for model ${model}`);}
+        if (type === 'clear_thinking_20251015') {
+          if (i !== 0) {throw invalidRequest(`${where}: clear_thinking_20251015 must be listed first in the edits array`);}
+          if (!thinkingOn) {throw invalidRequest(`${where}: \`clear_thinking_20251015\` strategy requires \`thinking\` to be enabled`);}
+          clearing.thinking = parseClearThinking(edit, where, FIELDS, model);
+        } else {
+          if (clearing.toolUses) {throw invalidRequest(`${where}: clear_tool_uses_20250919 may be listed only once`);}
+          clearing.toolUses = parseClearToolUses(edit, where, FIELDS);
         }
         break;
       default:
         throw invalidRequest(
-          `${where}.type: Input tag '${String(edit['type'])}' found using 'type' does not match any of the expected tags: ` +
+          `${where}.type: Input tag '${String(type)}' found using 'type' does not match any of the expected tags: ` +
             "'clear_tool_uses_20250919', 'clear_thinking_20251015', 'compact_20260112'",
         );
     }
   });
-  return threshold;
+  return { threshold, clearing };
 }
 
 /** The top-level on-demand `compaction` parameter (reference §1.4), checked against what it can't be combined with. */
@@ -439,7 +452,7 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
   }
   const thinking = parseThinking(body, model, betas, endpoint === 'create' ? maxTokens : null, opts.thinking);
   // [INF] "requires thinking to be enabled": thinking as the request resolves it, unasked included.
-  const threshold = validateContextManagement(body['context_management'], betas, thinking.on || thinking.type === 'adaptive' || thinking.type === 'enabled');
+  const { threshold, clearing } = validateContextManagement(body['context_management'], betas, thinking.on || thinking.type === 'adaptive' || thinking.type === 'enabled', model);
   const wantsOnDemand = endpoint === 'create' && body['compaction'] !== undefined && body['compaction'] !== null;
   const onDemand = wantsOnDemand ? validateOnDemand(body, model, betas) : null;
 
@@ -486,6 +499,7 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
     tools,
     messages: binding.messages,
     threshold,
+    clearing,
     onDemand,
     compactionBeta: compactionBetas.length > 0,
     contextManagementSent: body['context_management'] !== undefined && body['context_management'] !== null,
