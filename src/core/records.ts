@@ -25,6 +25,8 @@ export interface UsageFigures {
   compactionOutputTokens: number;
   /** Size of the context after this turn (last `message` iteration; input + caches + output). */
   contextTokens: number;
+  /** Reasoning tokens among `outputTokens` (`output_tokens_details.thinking_tokens`). */
+  thinkingTokens?: number;
 }
 
 export type ConversationRecord =
@@ -52,6 +54,8 @@ export type ConversationRecord =
       status: Exclude<AssistantStatus, 'streaming'>;
       model: string;
       usage?: UsageFigures;
+      /** How long the answer thought before its first visible output, as measured here. */
+      thinkingMs?: number;
     }
   | {
       v: 1;

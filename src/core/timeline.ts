@@ -1,6 +1,7 @@
 // Maps stored records to what the chat view shows. Records the user never sees map to nothing.
 import type { TimelineItem, ToolStatus } from '../shared/protocol';
 import { isToolResultRecord, textOf, toolResultText, typedText, type ConversationRecord, type StoredBlock } from './records';
+import { thinkingView } from './thinking';
 import { clip, describeToolCall, isToolName, toolKind } from './tools';
 
 export type ToolItem = Extract<TimelineItem, { kind: 'tool' }>;
@@ -35,7 +36,17 @@ export function withToolResult(item: ToolItem, block: StoredBlock, status: ToolS
 /** The answer's own item (its text), even when it holds only tool calls; the live view needs it. */
 export function assistantItem(record: Extract<ConversationRecord, { kind: 'assistant' }>): Extract<TimelineItem, { kind: 'assistant' }> {
   const calls = toolUses(record.content).length;
-  return { kind: 'assistant', id: record.id, at: record.at, text: textOf(record.content), status: record.status, model: record.model, toolCalls: calls > 0 ? calls : undefined };
+  const thinking = thinkingOfRecord(record);
+  return { kind: 'assistant', id: record.id, at: record.at, text: textOf(record.content), status: record.status, model: record.model, toolCalls: calls > 0 ? calls : undefined, ...(thinking ? { thinking } : {}) };
+}
+
+function thinkingOfRecord(record: Extract<ConversationRecord, { kind: 'assistant' }>): ReturnType<typeof thinkingView> {
+  return thinkingView(record.content, record.usage?.thinkingTokens, record.thinkingMs);
+}
+
+/** Thinking worth a bubble of its own (readable, redacted or progress updates; hidden reasoning alone is not). */
+function showsThinking(view: ReturnType<typeof thinkingView>): boolean {
+  return view !== undefined && (view.text !== '' || view.redacted > 0 || view.updates.length > 0);
 }
 
 function toolUses(content: readonly StoredBlock[]): StoredBlock[] {
@@ -53,17 +64,18 @@ export function timelineItem(record: ConversationRecord): TimelineItem[] {
     case 'assistant': {
       const text = textOf(record.content);
       const calls = toolUses(record.content);
+      const thinking = thinkingOfRecord(record);
       if (calls.length > 0) {
         const cards = calls.map((block) => toolItem(block, record.id, record.at, 'interrupted'));
-        return text.trim().length === 0 && record.status === 'done'
+        return text.trim().length === 0 && record.status === 'done' && !showsThinking(thinking)
           ? cards
-          : [{ kind: 'assistant', id: record.id, at: record.at, text, status: record.status, model: record.model, toolCalls: calls.length }, ...cards];
+          : [{ kind: 'assistant', id: record.id, at: record.at, text, status: record.status, model: record.model, toolCalls: calls.length, ...(thinking ? { thinking } : {}) }, ...cards];
       }
       // A paused compaction's response holds only the block; its marker record shows it.
       if (text.length === 0 && record.status === 'done' && record.content.every((block) => block.type === 'compaction')) {
         return [];
       }
-      return [{ kind: 'assistant', id: record.id, at: record.at, text, status: record.status, model: record.model }];
+      return [{ kind: 'assistant', id: record.id, at: record.at, text, status: record.status, model: record.model, ...(thinking ? { thinking } : {}) }];
     }
     case 'compaction':
       return [

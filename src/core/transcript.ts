@@ -3,6 +3,12 @@
 import type { SearchHit } from '../shared/protocol';
 import type { ConversationIndexEntry, ConversationStore } from './ports';
 import { textOf, typedText, type ConversationRecord } from './records';
+import { thinkingText } from './thinking';
+
+export interface TranscriptOptions {
+  /** Include the readable thinking of each answer (left out unless the user asks for it). */
+  thinking?: boolean;
+}
 
 /** A file name as inline code: on one line, in a fence longer than any run of backticks it holds. */
 function inlineCode(text: string): string {
@@ -17,7 +23,7 @@ function when(at: number): string {
 }
 
 /** Markdown of a whole conversation, compaction markers included; never the API key or raw blocks. */
-export function transcriptMarkdown(title: string, records: readonly ConversationRecord[]): string {
+export function transcriptMarkdown(title: string, records: readonly ConversationRecord[], options: TranscriptOptions = {}): string {
   const lines: string[] = [`# ${title}`, ''];
   for (const record of records) {
     switch (record.kind) {
@@ -31,11 +37,16 @@ export function transcriptMarkdown(title: string, records: readonly Conversation
         break;
       case 'assistant': {
         const text = textOf(record.content);
-        if (text.length === 0) {
+        const thinking = options.thinking === true ? thinkingText(record.content) : '';
+        if (text.length === 0 && thinking.length === 0) {
           break;
         }
         const note = record.status === 'done' ? '' : ` (${record.status})`;
-        lines.push(`## Marathon${note} — ${when(record.at)}`, '', text, '');
+        lines.push(`## Marathon${note} — ${when(record.at)}`, '');
+        if (thinking.length > 0) {
+          lines.push('<details><summary>Thinking</summary>', '', thinking, '', '</details>', '');
+        }
+        lines.push(text, '');
         break;
       }
       case 'compaction':
@@ -92,7 +103,8 @@ export async function searchTranscripts(store: ConversationStore, query: string,
       if (hits.length >= limit || (record.kind !== 'user' && record.kind !== 'assistant' && record.kind !== 'compaction')) {
         return;
       }
-      const text = record.kind === 'compaction' ? (record.summary ?? '') : textOf(record.content);
+      // An answer's readable thinking is searched too, after its text.
+      const text = record.kind === 'compaction' ? (record.summary ?? '') : record.kind === 'assistant' ? [textOf(record.content), thinkingText(record.content)].filter((part) => part !== '').join('\n') : textOf(record.content);
       const at = text.toLowerCase().indexOf(needle);
       if (at >= 0) {
         hits.push({

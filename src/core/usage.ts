@@ -10,6 +10,8 @@ export interface ApiUsage {
   cache_read_input_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
   iterations?: ReadonlyArray<ApiIteration> | null;
+  /** Final only on the last message_delta of a stream (reference thinking §2). */
+  output_tokens_details?: { thinking_tokens?: number | null } | null;
 }
 
 export interface ApiIteration {
@@ -34,6 +36,10 @@ export function usageFigures(usage: ApiUsage | null | undefined): UsageFigures {
   };
   if (!usage) {
     return figures;
+  }
+  const thinking = n(usage.output_tokens_details?.thinking_tokens);
+  if (thinking > 0) {
+    figures.thinkingTokens = thinking;
   }
   const iterations = usage.iterations ?? [];
   if (iterations.length === 0) {
@@ -117,6 +123,8 @@ export class UsageLedger {
   private cacheReadTokens = 0;
   private cacheWriteTokens = 0;
   private compactionTokens = 0;
+  private thinkingTokens = 0;
+  private thinkingCost = 0;
   private cost = 0;
   contextTokens = 0;
 
@@ -127,6 +135,9 @@ export class UsageLedger {
     this.cacheWriteTokens += figures.cacheWriteTokens;
     this.compactionTokens += figures.compactionInputTokens + figures.compactionOutputTokens;
     this.cost += costOf(figures, price);
+    // Reasoning is billed as output; its share is shown, not added again.
+    this.thinkingTokens += figures.thinkingTokens ?? 0;
+    this.thinkingCost += ((figures.thinkingTokens ?? 0) * price.output) / 1_000_000;
     if (figures.contextTokens > 0) {
       this.contextTokens = figures.contextTokens;
     }
@@ -139,6 +150,8 @@ export class UsageLedger {
     this.cacheReadTokens += other.cacheReadTokens;
     this.cacheWriteTokens += other.cacheWriteTokens;
     this.compactionTokens += other.compactionTokens;
+    this.thinkingTokens += other.thinkingTokens;
+    this.thinkingCost += other.thinkingCost;
     this.cost += other.cost;
   }
 
@@ -153,6 +166,7 @@ export class UsageLedger {
       totalCacheWriteTokens: this.cacheWriteTokens,
       compactionTokens: this.compactionTokens,
       costUsd: this.cost,
+      ...(this.thinkingTokens > 0 ? { totalThinkingTokens: this.thinkingTokens, thinkingCostUsd: this.thinkingCost } : {}),
     };
   }
 }

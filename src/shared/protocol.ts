@@ -75,6 +75,24 @@ export interface ContextMeter {
   totalCacheWriteTokens: number;
   compactionTokens: number;
   costUsd: number;
+  /** Reasoning tokens among the output tokens (billed as output), and what they cost. */
+  totalThinkingTokens?: number;
+  thinkingCostUsd?: number;
+}
+
+/** An answer's thinking as the view shows it; the blocks themselves stay in the record, as received. */
+export interface ThinkingView {
+  /** Readable reasoning (display `summarized`); empty when the API left it out. */
+  text: string;
+  /** Reasoning the API left out (display `omitted`): shown as a quiet indicator. */
+  hidden: boolean;
+  /** Blocks the API redacted for safety (encrypted, unreadable). */
+  redacted: number;
+  /** Progress updates (display `updates`): short lines written before tool calls. */
+  updates: string[];
+  /** Reasoning tokens of the answer (`output_tokens_details.thinking_tokens`). */
+  tokens?: number;
+  durationMs?: number;
 }
 
 export type AssistantStatus = 'done' | 'streaming' | 'stopped' | 'interrupted' | 'cut' | 'refused';
@@ -112,6 +130,7 @@ export type TimelineItem =
       model?: string;
       /** Tool calls of this answer, shown as their own cards; an answer of calls only has no bubble. */
       toolCalls?: number;
+      thinking?: ThinkingView;
     }
   | {
       kind: 'compaction';
@@ -236,6 +255,8 @@ export type ToWebview =
    */
   | { type: 'chat/started'; user?: TimelineItem; assistantId: string; replacesId?: string }
   | { type: 'chat/delta'; assistantId: string; text: string }
+  /** Thinking streaming into an answer: `start` opens a block of that part, then its text follows. */
+  | { type: 'chat/thinking'; assistantId: string; part: 'reasoning' | 'update' | 'redacted'; text: string; start?: boolean }
   | { type: 'chat/item'; item: TimelineItem }
   | { type: 'chat/done'; item: TimelineItem }
   | { type: 'chat/failed'; error: TimelineItem; draft?: string }

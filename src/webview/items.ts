@@ -7,6 +7,7 @@ import { button, h, icon } from './dom';
 import { formatCost, formatTime, formatTokens } from './format';
 import { fragmentHtml, fromCachedHtml, renderMarkdown } from './markdown';
 import { BlockSplitter, splitBlocks } from './streaming';
+import { createThinkingSection, estimateThinkingHeight, thinkingState, type ThinkingState } from './thinking';
 
 export type UserItem = Extract<TimelineItem, { kind: 'user' }>;
 export type AssistantItem = Extract<TimelineItem, { kind: 'assistant' }>;
@@ -33,10 +34,12 @@ export interface Entry {
   stream: StreamState | null;
   /** A compaction marker's inspector is open; kept while the item is windowed out. */
   expanded: boolean;
+  /** An answer's thinking section (streamed or stored). */
+  thinking: ThinkingState | null;
 }
 
 export function newEntry(item: TimelineItem): Entry {
-  return { item, el: null, height: null, html: null, stream: null, expanded: false };
+  return { item, el: null, height: null, html: null, stream: null, expanded: false, thinking: thinkingState(item.kind === 'assistant' ? item.thinking : undefined) };
 }
 
 /** What an item needs to know about its neighbours (the compaction inspector lists what it covered). */
@@ -162,6 +165,8 @@ function createAssistant(entry: Entry, item: AssistantItem): HTMLElement {
   const status = h('span', { class: 'msg-status', hidden: true });
   headEl.append(status, messageTools("Claude's"));
   const body = h('div', { class: 'md' });
+  // Above the answer, collapsed: the answer never moves out of view for it.
+  const thinkingEl = entry.thinking !== null ? createThinkingSection(entry.thinking, entry.stream !== null && entry.thinking.endedAt === undefined) : null;
   const stream = entry.stream;
   if (stream !== null) {
     drainStream(stream);
@@ -179,7 +184,7 @@ function createAssistant(entry: Entry, item: AssistantItem): HTMLElement {
   const typing = h('div', { class: 'typing', hidden: true }, h('span'), h('span'), h('span'));
   typing.setAttribute('aria-hidden', 'true');
   const actions = h('div', { class: 'msg-actions latest-only', hidden: true });
-  element.append(headEl, body, typing, actions);
+  element.append(headEl, ...(thinkingEl !== null ? [thinkingEl] : []), body, typing, actions);
   renderAssistantChrome(element, item);
   return element;
 }
@@ -476,7 +481,7 @@ export function estimateHeight(item: TimelineItem, width: number): number {
     case 'user':
       return 52 + 19 * lines(item.text);
     case 'assistant':
-      return 52 + 20 * lines(item.text);
+      return 52 + 20 * lines(item.text) + estimateThinkingHeight(item.thinking);
     case 'compaction':
       return item.paused === true ? 84 : 48;
     case 'error':

@@ -1,6 +1,7 @@
 // Entry point of the chat webview: builds the page, routes host messages to the parts of the
 // UI they concern, and keeps UI details (draft, scroll, history search) across reloads.
 import './chat.css';
+import './thinking.css';
 import { assertNever, type TimelineItem, type ToWebview } from '../shared/protocol';
 import { AgentBar } from './agent';
 import { Composer } from './composer';
@@ -139,6 +140,12 @@ function announceDone(item: TimelineItem): void {
   }
 }
 
+/** An answer of tool calls keeps its bubble when it carries thinking worth showing. */
+function showsThinking(item: Extract<TimelineItem, { kind: 'assistant' }>): boolean {
+  const view = item.thinking;
+  return view !== undefined && (view.text !== '' || view.redacted > 0 || view.updates.length > 0);
+}
+
 function handle(message: ToWebview): void {
   switch (message.type) {
     case 'state/bootstrap':
@@ -171,13 +178,16 @@ function handle(message: ToWebview): void {
     case 'chat/delta':
       timeline.appendDelta(message.assistantId, message.text);
       break;
+    case 'chat/thinking':
+      timeline.appendThinking(message.assistantId, message.part, message.text, message.start === true);
+      break;
     case 'chat/item':
       timeline.upsert(message.item);
       break;
     case 'chat/done':
       timeline.finishStream(message.item);
       // An answer that only called tools shows as its cards, without an empty bubble.
-      if (message.item.kind === 'assistant' && message.item.text.trim() === '' && (message.item.toolCalls ?? 0) > 0 && message.item.status === 'done') {
+      if (message.item.kind === 'assistant' && message.item.text.trim() === '' && (message.item.toolCalls ?? 0) > 0 && message.item.status === 'done' && !showsThinking(message.item)) {
         timeline.remove(message.item.id);
       }
       announceDone(message.item);

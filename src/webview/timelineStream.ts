@@ -4,6 +4,22 @@
 import type { TimelineItem } from '../shared/protocol';
 import { drainStream, newStream, renderAssistantChrome, type Entry } from './items';
 import { fragmentHtml, renderMarkdown } from './markdown';
+import { appendThinking, createThinkingSection, emptyThinkingView, endThinking, flushThinking, thinkingSectionOf, thinkingState } from './thinking';
+
+/** Puts an answer's thinking section in its element (above the text), or brings it up to date. */
+function syncThinking(entry: Entry): void {
+  const state = entry.thinking;
+  if (state === null || entry.el === null) {
+    return;
+  }
+  const streaming = entry.stream !== null && state.endedAt === undefined;
+  const section = thinkingSectionOf(state);
+  if (section === null || !entry.el.contains(section)) {
+    entry.el.querySelector('.msg-head')?.after(createThinkingSection(state, streaming));
+  } else {
+    flushThinking(state, streaming);
+  }
+}
 
 export class TimelineStreams {
   private readonly open = new Set<Entry>();
@@ -31,6 +47,27 @@ export class TimelineStreams {
     }
     entry.item = { ...entry.item, text: entry.item.text + text };
     entry.stream.splitter.append(text);
+    entry.stream.dirty = true;
+    if (entry.thinking !== null) {
+      endThinking(entry.thinking, Date.now());
+    }
+    return true;
+  }
+
+  /** Adds streamed thinking to an answer; false if `entry` is not a streaming answer. */
+  think(entry: Entry, part: 'reasoning' | 'update' | 'redacted', text: string, start: boolean): boolean {
+    if (entry.stream === null || entry.item.kind !== 'assistant') {
+      return false;
+    }
+    entry.thinking ??= thinkingState(emptyThinkingView());
+    if (entry.thinking === null) {
+      return false;
+    }
+    // Text before a progress update ends the thinking time; the update itself is not reasoning.
+    if (part === 'update') {
+      endThinking(entry.thinking, Date.now());
+    }
+    appendThinking(entry.thinking, part, text, start, Date.now());
     entry.stream.dirty = true;
     return true;
   }
@@ -60,6 +97,17 @@ export class TimelineStreams {
     }
     this.forget(entry);
     entry.item = item;
+    if (item.thinking !== undefined) {
+      // The stored view (tokens, the engine's measured time) replaces the streamed one; open stays open.
+      const open = entry.thinking?.open ?? false;
+      const measured = entry.thinking?.startedAt !== undefined ? entry.thinking : null;
+      entry.thinking = thinkingState(item.thinking, open);
+      if (entry.thinking !== null && measured !== null) {
+        entry.thinking.startedAt = measured.startedAt;
+        entry.thinking.endedAt = measured.endedAt ?? Date.now();
+      }
+      syncThinking(entry);
+    }
     return true;
   }
 
@@ -87,6 +135,7 @@ export class TimelineStreams {
         continue;
       }
       stream.dirty = false;
+      syncThinking(entry);
       drainStream(stream);
       stream.openEl?.replaceChildren(renderMarkdown(stream.splitter.renderableOpenBlock()));
       grew = entry.el !== null || grew;

@@ -238,6 +238,13 @@ export class TimelineView {
     }
   }
 
+  appendThinking(id: string, part: 'reasoning' | 'update' | 'redacted', text: string, start: boolean): void {
+    const entry = this.window.get(id);
+    if (entry !== undefined && this.streams.think(entry, part, text, start)) {
+      this.schedule(false);
+    }
+  }
+
   /** Replaces a streaming answer by its final form without re-rendering finished blocks. */
   finishStream(item: TimelineItem): void {
     const entry = this.window.get(item.id);
