@@ -12,10 +12,13 @@ import {
   toolChangesOf,
 } from './compaction';
 import { applyClearing } from './contextEditing';
+import { cacheMinimum } from './models';
 import type { FinalReply } from './replies';
 import type { OnDemandPrefixes, ThinkingPlan, ThinkingStreamBlock } from './thinking';
 import { PrefixHash, planThinking, progressUpdate, redactedBlock, thinkingBlock } from './thinking';
 import { defaultPlan, finalizeReply, newId, scriptedPlan } from './replies';
+import type { BuiltBlock } from './shapes';
+import { onDemandBlock, plainTextBlock, thresholdBlock } from './shapes';
 import type { PromptUnit } from './tokens';
 import { outputTokens, promptUnits, sumTokens, textInputTokens } from './tokens';
 import type {
@@ -42,7 +45,7 @@ export interface EngineContext {
   nextReply(): ScriptedReply | undefined;
   /** Records whether the request's tool results meet what a scripted reply expects. */
   checkToolResults?(reply: ScriptedReply, messages: Message[]): void;
-  takeNullCompaction(): boolean;
+  takeNullCompaction(): { pause: boolean } | undefined;
   takeOnDemandFailure(): OnDemandFailStopReason | undefined;
   /** Prefixes summarized by on-demand compactions, so kept turns keep valid thinking. */
   readonly onDemandPrefixes: OnDemandPrefixes;
@@ -109,6 +112,8 @@ export interface Generated {
   deltaDelayMs: number;
   /** Pause before the first content block (time to first token). */
   firstTokenDelayMs?: number;
+  /** Pause before a threshold summary's first compaction_delta (pings only meanwhile). */
+  summaryDelayMs?: number;
 }
 
 function iterationUsage(type: IterationUsage['type'], account: CacheAccount, output: number, model?: string): IterationUsage {
@@ -142,13 +147,8 @@ function totalUsage(iterations: IterationUsage[], withIterations: boolean, think
   };
 }
 
-interface BuiltBlock {
-  final: JsonObject;
-  stream: StreamBlock;
-}
-
 function replyBlocks(reply: FinalReply): BuiltBlock[] {
-  const blocks: BuiltBlock[] = [];
+  const blocks: BuiltBlock[] = reply.textBlocks.map(plainTextBlock);
   if (reply.pieces.length) {
     blocks.push({
       final: { type: 'text', text: reply.pieces.join(''), citations: null },
@@ -173,14 +173,6 @@ function replyBlocks(reply: FinalReply): BuiltBlock[] {
     });
   }
   return blocks;
-}
-
-/** Threshold blocks stream as a null shell plus exactly one compaction_delta carrying the final value. */
-function thresholdBlock(content: string | null): BuiltBlock {
-  return {
-    final: { type: 'compaction', content },
-    stream: { start: { type: 'compaction', content: null }, deltas: [{ type: 'compaction_delta', content }], text: false },
-  };
 }
 
 /** The prefix of what follows a new compaction block: system + tools + the block. */
@@ -235,7 +227,7 @@ class Run {
   }
 
   account(units: PromptUnit[], write: boolean): CacheAccount {
-    return this.ctx.cache.account(this.req.model, units, this.config.minCacheableTokens, write);
+    return this.ctx.cache.account(this.req.model, units, this.config.minCacheableTokens ?? cacheMinimum(this.req.model), write);
   }
 
   /** A summarization reads the whole current prompt (cache hits allowed, nothing written) plus its own prompt. */
@@ -278,15 +270,11 @@ class Run {
       return { message, blocks: [], provisionalInputTokens: 0, deltaDelayMs: 0 };
     }
     const toolChanges = toolChangesOf(this.effective);
-    const block = {
-      type: 'compaction',
-      content: summary,
-      signature: signCompaction(this.ctx.signingSecret, summary, toolChanges),
-      tool_changes: toolChanges,
-    };
-    this.ctx.onDemandPrefixes.remember(block.signature, this.req.system, this.req.tools, this.req.binding.prefix);
+    // The signature covers tool_changes as sent: absent when the server did not compute them.
+    const signature = signCompaction(this.ctx.signingSecret, summary, this.config.shapes.omitToolChanges ? undefined : toolChanges);
+    const built = onDemandBlock(summary, signature, toolChanges, this.config.shapes);
+    this.ctx.onDemandPrefixes.remember(signature, this.req.system, this.req.tools, this.req.binding.prefix);
     const iteration = iterationUsage('compaction', this.compactionInput(instructions), summaryTokens);
-    const built: BuiltBlock = { final: block, stream: { start: block, deltas: [], text: false } };
     return { message: this.message([built], [iteration], 'compaction'), blocks: [built.stream], provisionalInputTokens: 0, deltaDelayMs: 0 };
   }
 
@@ -298,19 +286,27 @@ class Run {
     // New thinking is bound to the prefix the model sees: the request's, or from a new compaction block on.
     let prefix = this.req.binding.prefix.copy();
     const edit = this.req.threshold;
+    const { shapes } = this.config;
     if (edit && this.promptTokens >= edit.trigger) {
       const input = this.compactionInput(edit.instructions);
-      if (this.ctx.takeNullCompaction()) {
-        // A failed summarization: a null block, and generation goes on from the un-compacted prompt.
-        blocks.push(thresholdBlock(null));
+      if (shapes.textBeforeCompaction !== '') {blocks.push(plainTextBlock(shapes.textBeforeCompaction));}
+      const failed = this.ctx.takeNullCompaction();
+      if (failed) {
+        // A failed summarization: a null block, and generation goes on from the un-compacted prompt,
+        // unless the failure is armed to pause a paused request right after the null block.
+        blocks.push(thresholdBlock(null, shapes, this.ctx.signingSecret));
         iterations.push(iterationUsage('compaction', input, FAILED_COMPACTION_OUTPUT_TOKENS));
+        if (failed.pause && edit.pause) {
+          const message = this.message(blocks, iterations, 'compaction');
+          return { message, blocks: blocks.map((b) => b.stream), provisionalInputTokens: input.uncached, deltaDelayMs: 0, summaryDelayMs: this.config.summaryDelayMs };
+        }
       } else {
         const summary = summarize(this.effective, edit.instructions, this.config.summaryTemplate);
-        blocks.push(thresholdBlock(summary));
+        blocks.push(thresholdBlock(summary, shapes, this.ctx.signingSecret));
         iterations.push(iterationUsage('compaction', input, outputTokens(summary, this.config)));
         if (edit.pause) {
           const message = this.message(blocks, iterations, 'compaction');
-          return { message, blocks: blocks.map((b) => b.stream), provisionalInputTokens: input.uncached, deltaDelayMs: 0 };
+          return { message, blocks: blocks.map((b) => b.stream), provisionalInputTokens: input.uncached, deltaDelayMs: 0, summaryDelayMs: this.config.summaryDelayMs };
         }
         // The summary is a new prefix: the next iteration reads system + tools + summary only.
         messageUnits = this.unitsFor([{ role: 'assistant', content: [{ type: 'compaction', content: summary }] }]);
@@ -336,13 +332,26 @@ class Run {
       provisionalInputTokens: (iterations[0] ?? messageIteration).input_tokens,
       deltaDelayMs: reply.delayMs,
       firstTokenDelayMs: this.config.firstTokenDelayMs,
+      summaryDelayMs: iterations.some((i) => i.type === 'compaction') ? this.config.summaryDelayMs : 0,
     };
   }
 }
 
+/**
+ * The prompt must fit the window, and so must the prompt plus `max_tokens`, with the API's messages
+ * ("input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, decrease input length or
+ * `max_tokens` and try again", e.g. docker/docker-agent#569 and continuedev/continue#6080).
+ */
 function checkContextWindow(run: Run): void {
-  if (run.promptTokens > run.config.contextWindow) {
-    throw invalidRequest(`prompt is too long: ${run.promptTokens} tokens > ${run.config.contextWindow} maximum`);
+  const window = run.config.contextWindow;
+  if (run.promptTokens > window) {
+    throw invalidRequest(`prompt is too long: ${run.promptTokens} tokens > ${window} maximum`);
+  }
+  if (run.config.maxTokensInWindow && run.promptTokens + run.req.maxTokens > window) {
+    throw invalidRequest(
+      `input length and \`max_tokens\` exceed context limit: ${run.promptTokens} + ${run.req.maxTokens} > ${window}, ` +
+        'decrease input length or `max_tokens` and try again',
+    );
   }
 }
 

@@ -18,6 +18,10 @@ export interface ReplyPlan {
   delayMs: number;
   toolUses: ToolUsePlan[];
   stopReason: StopReason;
+  /** Reported with a scripted `stop_sequence` stop. */
+  stopSequence?: string;
+  /** Text blocks before the reply's text, sent as given (possibly empty or whitespace-only). */
+  textBlocks?: string[];
   /** Overrides the computed output token count. */
   outputTokens: number | null;
 }
@@ -49,6 +53,8 @@ export function scriptedPlan(reply: ScriptedReply, chunkDelayMs: number): ReplyP
     delayMs: reply.delayMs ?? chunkDelayMs,
     toolUses: (reply.toolUse ?? []).map((t) => ({ id: t.id ?? newId('toolu'), name: t.name, input: (t.input ?? {}) as JsonValue })),
     stopReason: reply.stopReason ?? 'end_turn',
+    ...(reply.stopReason === 'stop_sequence' ? { stopSequence: reply.stopSequence ?? '\n\nHuman:' } : {}),
+    ...(reply.textBlocks ? { textBlocks: reply.textBlocks } : {}),
     outputTokens: reply.outputTokens ?? null,
   };
 }
@@ -143,6 +149,8 @@ export function defaultPlan(userText: string | null, summary: string | null, chu
 }
 
 export interface FinalReply {
+  /** Text blocks before the reply's text, as given. */
+  textBlocks: string[];
   pieces: string[];
   toolUses: ToolUsePlan[];
   stopReason: StopReason;
@@ -171,7 +179,7 @@ export function finalizeReply(plan: ReplyPlan, maxTokens: number, stopSequences:
   let pieces = plan.pieces;
   let toolUses = plan.toolUses;
   let stopReason: StopReason = toolUses.length ? 'tool_use' : plan.stopReason;
-  let stopSequence: string | null = null;
+  let stopSequence: string | null = plan.stopReason === 'stop_sequence' && !toolUses.length ? (plan.stopSequence ?? null) : null;
 
   const text = pieces.join('');
   let firstStop = -1;
@@ -182,7 +190,7 @@ export function finalizeReply(plan: ReplyPlan, maxTokens: number, stopSequences:
       stopSequence = seq;
     }
   }
-  if (stopSequence !== null) {
+  if (firstStop >= 0) {
     pieces = truncatePieces(pieces, firstStop);
     toolUses = [];
     stopReason = 'stop_sequence';
@@ -197,5 +205,5 @@ export function finalizeReply(plan: ReplyPlan, maxTokens: number, stopSequences:
     stopSequence = null;
     tokens = maxTokens;
   }
-  return { pieces: pieces.filter((p) => p !== ''), toolUses, stopReason, stopSequence, outputTokens: tokens, delayMs: plan.delayMs };
+  return { textBlocks: plan.textBlocks ?? [], pieces: pieces.filter((p) => p !== ''), toolUses, stopReason, stopSequence, outputTokens: tokens, delayMs: plan.delayMs };
 }

@@ -3,6 +3,7 @@
 
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkBetas } from './betas';
 import { DEFAULT_SUMMARY_TEMPLATE } from './compaction';
 import type { Generated } from './engine';
 import { countTokens, runMessages } from './engine';
@@ -10,7 +11,7 @@ import { getModel, listModels } from './models';
 import { newId } from './replies';
 import { writeStream } from './sse';
 import { EmulatorState, parseConfigPatch, parseFaults, parseReplies } from './state';
-import type { EmulatorConfig, JsonValue, RecordedRequest, TransportFault } from './types';
+import type { EmulatorConfig, JsonValue, RecordedRequest, StreamShapes, TransportFault } from './types';
 import { ApiError, invalidRequest } from './types';
 import type { Endpoint } from './validate';
 import { parseBetas, validateRequest } from './validate';
@@ -18,7 +19,8 @@ import { parseBetas, validateRequest } from './validate';
 export { EmulatorState } from './state';
 export type { ConfigPatch, EmulatorConfig, Fault, RecordedRequest, ScriptedReply } from './types';
 
-export interface EmulatorOptions extends Partial<EmulatorConfig> {
+export interface EmulatorOptions extends Partial<Omit<EmulatorConfig, 'shapes'>> {
+  shapes?: Partial<StreamShapes>;
   /** Default 0 = a random free port; always binds 127.0.0.1. */
   port?: number;
   /** Default 4: tokens of a text = ceil(chars / charsPerToken). */
@@ -42,6 +44,14 @@ export interface EmulatorHandle {
   close(): Promise<void>;
   state: EmulatorState;
 }
+
+const DEFAULT_SHAPES: StreamShapes = {
+  compactionStartEmpty: false,
+  summaryDeltas: 1,
+  encryptedContent: 'none',
+  textBeforeCompaction: '',
+  omitToolChanges: false,
+};
 
 const DEFAULT_SIGNING_SECRET = 'marathon-emulator-signing-secret';
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -146,6 +156,7 @@ async function sendMessage(res: http.ServerResponse, gen: Generated, fault: Tran
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
       break;
   }
+  if (gen.summaryDelayMs) {await new Promise((resolve) => setTimeout(resolve, gen.summaryDelayMs));}
   sendJson(res, 200, gen.message, headers);
 }
 
@@ -216,14 +227,16 @@ class EmulatorServer {
     const requestId = newId('req');
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       authenticate(apiKeyOf(req));
+      const betas = parseBetas(req.headers['anthropic-beta']);
+      checkBetas(betas);
       const { contextWindow } = this.state.config;
       if (path === '/v1/models') {
         const limit = Math.max(1, Math.min(1000, Number(url.searchParams.get('limit') ?? 20) || 20));
-        sendJson(res, 200, listModels(contextWindow, limit, url.searchParams.get('after_id')), { 'request-id': requestId });
+        sendJson(res, 200, listModels(contextWindow, limit, url.searchParams.get('after_id'), betas), { 'request-id': requestId });
         return;
       }
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
-      const model = getModel(id, contextWindow);
+      const model = getModel(id, contextWindow, betas);
       if (model) {sendJson(res, 200, model, { 'request-id': requestId });}
       else {sendError(res, new ApiError(404, 'not_found_error', `model: ${id}`), requestId);}
       return;
@@ -249,9 +262,17 @@ class EmulatorServer {
       const fault = endpoint === 'create' ? this.state.takeFault() : undefined;
       if (fault?.kind === 'http') {throw faultError(fault);}
       authenticate(apiKey);
+      checkBetas(betas);
       if (!parsed.ok) {throw invalidRequest('There was an error parsing the body of your request: invalid JSON.');}
       const { config, signingSecret } = this.state;
-      const request = validateRequest(parsed.value, betas, endpoint, { allowEncryptedContent: config.allowEncryptedContent, signingSecret, thinking: config, onDemandPrefixes: this.state.onDemandPrefixes });
+      const request = validateRequest(parsed.value, betas, endpoint, {
+        // A client replays encrypted_content exactly when this server sent it.
+        allowEncryptedContent: config.allowEncryptedContent || config.shapes.encryptedContent !== 'none',
+        strictCompactionBetas: config.strictCompactionBetas,
+        signingSecret,
+        thinking: config,
+        onDemandPrefixes: this.state.onDemandPrefixes,
+      });
       if (endpoint === 'count_tokens') {
         sendJson(res, 200, countTokens(request, this.state), headers);
         return;
@@ -309,7 +330,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     contextWindow: opts.contextWindow ?? 200_000,
     chunkDelayMs: opts.chunkDelayMs ?? 0,
     firstTokenDelayMs: opts.firstTokenDelayMs ?? 0,
-    minCacheableTokens: opts.minCacheableTokens ?? 0,
+    minCacheableTokens: opts.minCacheableTokens === undefined ? null : opts.minCacheableTokens,
     allowEncryptedContent: opts.allowEncryptedContent ?? false,
     summaryTemplate: opts.summaryTemplate ?? DEFAULT_SUMMARY_TEMPLATE,
     // Off until the engine sends thinking back by the prefix rules; the real API thinks unasked.
@@ -317,6 +338,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     legacyAccount: opts.legacyAccount ?? false,
     forcePrefixError: opts.forcePrefixError ?? false,
     redactThinking: opts.redactThinking ?? false,
+    summaryDelayMs: opts.summaryDelayMs ?? 0,
+    strictCompactionBetas: opts.strictCompactionBetas ?? false,
+    maxTokensInWindow: opts.maxTokensInWindow ?? false,
+    shapes: { ...DEFAULT_SHAPES, ...opts.shapes },
   };
   const state = new EmulatorState(defaults, opts.signingSecret ?? DEFAULT_SIGNING_SECRET);
   const emulator = new EmulatorServer(state, opts);

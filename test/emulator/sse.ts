@@ -11,7 +11,12 @@ interface Step {
   /** Pause before writing (pacing between text deltas). */
   delayMs: number;
   textDelta: boolean;
+  /** Keep the connection alive with pings during the pause (a server summarizing sends nothing else). */
+  pings?: boolean;
 }
+
+/** Interval of the pings a summarizing server sends (the SDK drops them, so a client never sees them). */
+const PING_INTERVAL_MS = 100;
 
 export function sseFrame(event: string, data: object): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -22,8 +27,8 @@ function steps(gen: Generated): Step[] {
   const { message } = gen;
   const { usage } = message;
   const out: Step[] = [];
-  const push = (event: string, data: object, delayMs = 0, textDelta = false): void => {
-    out.push({ event, data: { type: event, ...data }, delayMs, textDelta });
+  const push = (event: string, data: object, delayMs = 0, textDelta = false, pings = false): void => {
+    out.push({ event, data: { type: event, ...data }, delayMs, textDelta, pings });
   };
   push('message_start', {
     message: {
@@ -41,10 +46,14 @@ function steps(gen: Generated): Step[] {
   let textDeltas = 0;
   gen.blocks.forEach((block, index) => {
     push('content_block_start', { index, content_block: block.start }, index === 0 ? (gen.firstTokenDelayMs ?? 0) : 0);
-    for (const delta of block.deltas) {
+    block.deltas.forEach((delta, d) => {
+      if (delta['type'] === 'compaction_delta' && d === 0 && (gen.summaryDelayMs ?? 0) > 0) {
+        push('content_block_delta', { index, delta }, gen.summaryDelayMs, false, true);
+        return;
+      }
       const paced = block.text ? textDeltas++ > 0 : block.paced === true;
       push('content_block_delta', { index, delta }, paced ? gen.deltaDelayMs : 0, block.text);
-    }
+    });
     push('content_block_stop', { index });
   });
   push('message_delta', {
@@ -124,7 +133,14 @@ export async function writeStream(res: ServerResponse, gen: Generated, fault: St
   };
   if (await due(false)) {return;}
   for (const step of steps(gen)) {
-    await pause(step.delayMs, res);
+    if (step.pings) {
+      for (let waited = 0; waited < step.delayMs && !res.destroyed; waited += PING_INTERVAL_MS) {
+        await pause(Math.min(PING_INTERVAL_MS, step.delayMs - waited), res);
+        if (!res.destroyed && !res.writableEnded) {res.write(sseFrame('ping', { type: 'ping' }));}
+      }
+    } else {
+      await pause(step.delayMs, res);
+    }
     if (step.event === 'message_delta' && (await due(true))) {return;}
     if (res.destroyed || res.writableEnded) {return;}
     res.write(sseFrame(step.event, step.data));

@@ -18,7 +18,8 @@ import type {
 import { invalidRequest, isObject } from './types';
 
 const ON_DEMAND_FAIL_REASONS: OnDemandFailStopReason[] = ['max_tokens', 'tool_use', 'refusal', 'end_turn', 'model_context_window_exceeded'];
-const SCRIPT_STOP_REASONS = ['end_turn', 'max_tokens', 'refusal', 'pause_turn'];
+const SCRIPT_STOP_REASONS = ['end_turn', 'max_tokens', 'refusal', 'pause_turn', 'stop_sequence', 'model_context_window_exceeded'];
+const ENCRYPTED_PLACES = ['none', 'block', 'delta'];
 
 export class EmulatorState implements EngineContext {
   /** Every /v1/messages and count_tokens request, in order, including rejected ones. */
@@ -34,7 +35,8 @@ export class EmulatorState implements EngineContext {
   private repliesTaken = 0;
   private overrides: ConfigPatch = {};
   // Compaction faults wait, once taken from the queue, for the next compaction of their kind.
-  private armedNullCompactions = 0;
+  /** One entry per armed failed summary: whether a paused request stops after it. */
+  private readonly armedNullCompactions: boolean[] = [];
   private readonly armedOnDemandFailures: OnDemandFailStopReason[] = [];
 
   constructor(
@@ -43,11 +45,11 @@ export class EmulatorState implements EngineContext {
   ) {}
 
   get config(): EmulatorConfig {
-    return { ...this.defaults, ...this.overrides };
+    return { ...this.defaults, ...this.overrides, shapes: { ...this.defaults.shapes, ...this.overrides.shapes } };
   }
 
   configure(patch: ConfigPatch): EmulatorConfig {
-    this.overrides = { ...this.overrides, ...patch };
+    this.overrides = { ...this.overrides, ...patch, shapes: { ...this.overrides.shapes, ...patch.shapes } };
     return this.config;
   }
 
@@ -67,7 +69,7 @@ export class EmulatorState implements EngineContext {
     this.expectations.length = 0;
     this.repliesTaken = 0;
     this.overrides = {};
-    this.armedNullCompactions = 0;
+    this.armedNullCompactions.length = 0;
     this.armedOnDemandFailures.length = 0;
     this.cache.clear();
     this.onDemandPrefixes.clear();
@@ -76,7 +78,7 @@ export class EmulatorState implements EngineContext {
   /** Takes the head fault; compaction faults are armed for later and leave this request untouched. */
   takeFault(): TransportFault | undefined {
     const fault = this.faults.shift();
-    if (fault?.kind === 'null-compaction') {this.armedNullCompactions++;}
+    if (fault?.kind === 'null-compaction') {this.armedNullCompactions.push(fault.pause === true);}
     else if (fault?.kind === 'on-demand-fail') {this.armedOnDemandFailures.push(fault.stopReason);}
     else {return fault;}
     return undefined;
@@ -112,10 +114,10 @@ export class EmulatorState implements EngineContext {
     }
   }
 
-  takeNullCompaction(): boolean {
-    if (this.armedNullCompactions === 0) {return false;}
-    this.armedNullCompactions--;
-    return true;
+  /** The next armed failed summary, if any: `{ pause }` says whether a paused request stops after it. */
+  takeNullCompaction(): { pause: boolean } | undefined {
+    const pause = this.armedNullCompactions.shift();
+    return pause === undefined ? undefined : { pause };
   }
 
   takeOnDemandFailure(): OnDemandFailStopReason | undefined {
@@ -152,6 +154,7 @@ function parseFault(value: JsonValue): Fault {
       field(value, 'errorType', 'string', false);
       break;
     case 'null-compaction':
+      field(value, 'pause', 'boolean', false);
       break;
     case 'on-demand-fail':
       if (!ON_DEMAND_FAIL_REASONS.includes(value['stopReason'] as OnDemandFailStopReason)) {
@@ -179,6 +182,11 @@ function parseReply(value: JsonValue): ScriptedReply {
   if (value['thinking'] !== undefined && value['thinking'] !== null && typeof value['thinking'] !== 'string') {
     throw invalidRequest('thinking: expected string or null when given');
   }
+  field(value, 'stopSequence', 'string', false);
+  const blocks = value['textBlocks'];
+  if (blocks !== undefined && !(Array.isArray(blocks) && blocks.every((b) => typeof b === 'string'))) {
+    throw invalidRequest('textBlocks: expected an array of strings');
+  }
   const expect = value['expectToolResult'];
   if (expect !== undefined && !(Array.isArray(expect) && expect.every((e) => isObject(e)))) {
     throw invalidRequest('expectToolResult: expected [{toolUseId?, includes?, isError?}]');
@@ -199,13 +207,30 @@ export function parseReplies(body: JsonValue): ScriptedReply[] {
   return body['replies'].map(parseReply);
 }
 
+function parseShapes(value: JsonValue): void {
+  if (!isObject(value)) {throw invalidRequest('shapes: expected an object');}
+  for (const key of Object.keys(value)) {
+    if (key === 'compactionStartEmpty' || key === 'omitToolChanges') {field(value, key, 'boolean', true);}
+    else if (key === 'summaryDeltas') {
+      field(value, key, 'number', true);
+      if (!(Number(value[key]) >= 1)) {throw invalidRequest('shapes.summaryDeltas: must be >= 1');}
+    } else if (key === 'textBeforeCompaction') {field(value, key, 'string', true);}
+    else if (key === 'encryptedContent') {
+      if (!ENCRYPTED_PLACES.includes(String(value[key]))) {throw invalidRequest(`shapes.encryptedContent: expected one of ${ENCRYPTED_PLACES.join(', ')}`);}
+    } else {throw invalidRequest(`shapes.${key}: unknown shape key`);}
+  }
+}
+
 export function parseConfigPatch(body: JsonValue): ConfigPatch {
   if (!isObject(body)) {throw invalidRequest('expected a JSON object');}
-  const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'firstTokenDelayMs', 'minCacheableTokens'];
+  const numbers = ['charsPerToken', 'tokenMultiplier', 'contextWindow', 'chunkDelayMs', 'firstTokenDelayMs', 'summaryDelayMs'];
   for (const key of Object.keys(body)) {
     if (numbers.includes(key)) {field(body, key, 'number', true);}
-    else if (['allowEncryptedContent', 'thinkUnasked', 'legacyAccount', 'forcePrefixError', 'redactThinking'].includes(key)) {field(body, key, 'boolean', true);}
+    else if (key === 'minCacheableTokens') {
+      if (body[key] !== null) {field(body, key, 'number', true);}
+    } else if (['allowEncryptedContent', 'thinkUnasked', 'legacyAccount', 'forcePrefixError', 'redactThinking', 'strictCompactionBetas', 'maxTokensInWindow'].includes(key)) {field(body, key, 'boolean', true);}
     else if (key === 'summaryTemplate') {field(body, key, 'string', true);}
+    else if (key === 'shapes') {parseShapes(body[key] ?? null);}
     else {throw invalidRequest(`${key}: unknown config key`);}
   }
   if (body['charsPerToken'] !== undefined && !(Number(body['charsPerToken']) > 0)) {throw invalidRequest('charsPerToken: must be > 0');}

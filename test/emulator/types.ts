@@ -39,7 +39,8 @@ export type Fault =
   | { kind: 'stream-error'; afterDeltas: number; errorType?: string }
   | { kind: 'stall'; afterDeltas: number; ms: number }
   | { kind: 'malformed'; afterDeltas: number }
-  | { kind: 'null-compaction' }
+  /** The next threshold summarization fails (`content: null`); with `pause`, a paused request stops right after the null block. */
+  | { kind: 'null-compaction'; pause?: boolean }
   | { kind: 'on-demand-fail'; stopReason: OnDemandFailStopReason };
 
 /** Faults that act on the transport of one response (as opposed to armed compaction faults). */
@@ -81,7 +82,11 @@ export interface ScriptedReply extends ThinkingScript {
   chunks?: number;
   /** Delay between deltas, in ms. */
   delayMs?: number;
-  stopReason?: 'end_turn' | 'max_tokens' | 'refusal' | 'pause_turn';
+  stopReason?: 'end_turn' | 'max_tokens' | 'refusal' | 'pause_turn' | 'stop_sequence' | 'model_context_window_exceeded';
+  /** The sequence reported with `stopReason: 'stop_sequence'` (default "\n\nHuman:"). */
+  stopSequence?: string;
+  /** Extra text blocks emitted before the reply's text, as given: the API sometimes sends "" or "\n\n" ones. */
+  textBlocks?: string[];
   /** Emitted as tool_use blocks after the text; the stop reason becomes tool_use. */
   toolUse?: ScriptedToolUse[];
   /** Reported output tokens instead of the computed count. */
@@ -99,15 +104,39 @@ export interface EmulatorConfig extends ThinkingSwitches {
   chunkDelayMs: number;
   /** Delay before the first content block of a stream, like the real API's time to first token. */
   firstTokenDelayMs: number;
-  /** Prefixes shorter than this are never written to the prompt cache (the real API's minimum is 1024+; 0 = no minimum). */
-  minCacheableTokens: number;
+  /** Prefixes shorter than this are never written to the prompt cache; null = the model's own minimum (models.ts), 0 = none. */
+  minCacheableTokens: number | null;
   /** Accept `encrypted_content` on replayed compaction blocks (the real API rejects it unless it sent it). */
   allowEncryptedContent: boolean;
   /** Summary text; placeholders {messages}, {lastUser}, {topics}, {instructions}. */
   summaryTemplate: string;
+  /** Pause before a threshold summary's compaction_delta (the server is summarizing); only pings flow meanwhile. */
+  summaryDelayMs: number;
+  /**
+   * Refuse a compaction block whose strategy the request does not declare: an unsigned (threshold) block
+   * needs compact-2026-01-12 even under the on-demand beta. On by default.
+   */
+  strictCompactionBetas: boolean;
+  /** Refuse a request whose prompt plus `max_tokens` exceeds the window, as the API does. */
+  maxTokensInWindow: boolean;
+  /** Stream shapes other servers and proxies send (all off by default: the shapes of the reference). */
+  shapes: StreamShapes;
 }
 
-export type ConfigPatch = Partial<EmulatorConfig>;
+export interface StreamShapes {
+  /** A threshold block's content_block_start carries `content: ""` instead of `null`. */
+  compactionStartEmpty: boolean;
+  /** The threshold summary arrives split over this many compaction_delta events (1 = the reference's single delta). */
+  summaryDeltas: number;
+  /** Where a threshold block's `encrypted_content` rides, if anywhere; replaying what was sent is then accepted. */
+  encryptedContent: 'none' | 'block' | 'delta';
+  /** Text emitted as a block before a threshold compaction block, so the compaction block is not the first. */
+  textBeforeCompaction: string;
+  /** On-demand blocks come without a `tool_changes` key. */
+  omitToolChanges: boolean;
+}
+
+export type ConfigPatch = Partial<Omit<EmulatorConfig, 'shapes'>> & { shapes?: Partial<StreamShapes> };
 
 export interface RecordedRequest {
   /** Path without the query string. */

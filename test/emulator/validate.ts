@@ -109,12 +109,20 @@ export function parseBetas(header: string | string[] | undefined): string[] {
 interface ValidationContext {
   betas: string[];
   allowEncryptedContent: boolean;
+  strictCompactionBetas: boolean;
   cacheControls: CacheControlCounter;
 }
 
+/**
+ * Empty and whitespace-only text is refused wherever a text block stands. The API names only the top-level
+ * field ("messages: text content blocks must contain non-whitespace text", as in anthropics/claude-code#23440;
+ * "messages: text content blocks must be non-empty", stackblitz/bolt.new#7426).
+ */
 function validateTextBlock(block: JsonObject, where: string): void {
   const text = requireString(block['text'], at(where, 'text'));
-  if (text === '') {throw invalidRequest(`${where}: text content blocks must be non-empty`);}
+  const root = where.split('.')[0] ?? where;
+  if (text === '') {throw invalidRequest(`${root}: text content blocks must be non-empty`);}
+  if (text.trim() === '') {throw invalidRequest(`${root}: text content blocks must contain non-whitespace text`);}
   const citations = block['citations'];
   if (citations !== undefined && citations !== null && !Array.isArray(citations)) {
     throw invalidRequest(`${at(where, 'citations')}: Input should be a valid list`);
@@ -126,6 +134,15 @@ function validateCompactionBlock(block: JsonObject, where: string, ctx: Validati
   // The block type exists only under a compaction beta; a signed (on-demand) block needs its own beta.
   const gated = signed ? ctx.betas.includes(ON_DEMAND_BETA) : ctx.betas.some((b) => b === THRESHOLD_BETA || b === ON_DEMAND_BETA);
   if (!gated) {throw invalidRequest(typeError);}
+  // "The API rejects compaction blocks whose strategy is undeclared" (reference §1.1): an unsigned block
+  // comes from threshold compaction, so the on-demand beta alone does not declare it. The exact wording
+  // of the real message is not published; this one names the field and the missing value.
+  if (!signed && ctx.strictCompactionBetas && !ctx.betas.includes(THRESHOLD_BETA)) {
+    throw invalidRequest(
+      `${where}: this compaction block has no signature, so it comes from threshold compaction (compact_20260112), ` +
+        `which requires the anthropic-beta header ${THRESHOLD_BETA}`,
+    );
+  }
   const content = block['content'];
   if (content !== undefined && content !== null && typeof content !== 'string') {
     throw invalidRequest(`${at(where, 'content')}: Input should be a valid string`);
@@ -432,6 +449,8 @@ export interface ValidationOptions {
   signingSecret: string;
   thinking: ThinkingSwitches;
   onDemandPrefixes: OnDemandPrefixes;
+  /** Refuse unsigned compaction blocks without the threshold beta (default on). */
+  strictCompactionBetas?: boolean;
 }
 
 export function validateRequest(body: JsonValue, betas: string[], endpoint: Endpoint, opts: ValidationOptions): MessagesRequest {
@@ -456,7 +475,12 @@ export function validateRequest(body: JsonValue, betas: string[], endpoint: Endp
   const wantsOnDemand = endpoint === 'create' && body['compaction'] !== undefined && body['compaction'] !== null;
   const onDemand = wantsOnDemand ? validateOnDemand(body, model, betas) : null;
 
-  const ctx: ValidationContext = { betas, allowEncryptedContent: opts.allowEncryptedContent, cacheControls: new CacheControlCounter() };
+  const ctx: ValidationContext = {
+    betas,
+    allowEncryptedContent: opts.allowEncryptedContent,
+    strictCompactionBetas: opts.strictCompactionBetas ?? true,
+    cacheControls: new CacheControlCounter(),
+  };
   const system = validateSystem(body['system'], ctx);
   const tools = validateTools(body['tools'], ctx);
   validateToolChoice(body['tool_choice'], tools);

@@ -106,7 +106,7 @@ suite('emulator: messages API contract', () => {
   });
 
   test('query strings are ignored, betas are split and trimmed, requests are recorded with the key', async () => {
-    const res = await postRaw(emu.url + '', params([user('hi')]), { 'x-api-key': 'key-A', 'anthropic-beta': ' foo-1 ,compact-2026-01-12,  bar ' });
+    const res = await postRaw(emu.url + '', params([user('hi')]), { 'x-api-key': 'key-A', 'anthropic-beta': ' files-api-2025-04-14 ,compact-2026-01-12,  pdfs-2024-09-25 ' });
     assert.equal(res.status, 200);
     const viaQuery = await fetch(`${emu.url}/v1/messages?beta=true`, {
       method: 'POST',
@@ -115,7 +115,7 @@ suite('emulator: messages API contract', () => {
     });
     assert.equal(viaQuery.status, 200);
     const [a, b] = emu.state.requests;
-    assert.deepEqual(a?.betas, ['foo-1', 'compact-2026-01-12', 'bar']);
+    assert.deepEqual(a?.betas, ['files-api-2025-04-14', 'compact-2026-01-12', 'pdfs-2024-09-25']);
     assert.equal(a?.apiKey, 'key-A');
     assert.equal(b?.path, '/v1/messages');
     assert.equal(b?.query, 'beta=true');
@@ -349,6 +349,8 @@ suite('emulator: messages API contract', () => {
   });
 
   test('prompt caching: breakpoint prefixes are written, then read; top-level cache_control marks the last block', async () => {
+    // Small prefixes keep the arithmetic readable; the model's real minimum has its own contract test.
+    emu.state.configure({ minCacheableTokens: 0 });
     const system = [{ type: 'text' as const, text: 'S'.repeat(4000), cache_control: { type: 'ephemeral' as const, ttl: '1h' as const } }];
     const q = 'Q'.repeat(40);
     const first = await client.beta.messages.create(params([user(q)], { system }));
@@ -362,6 +364,7 @@ suite('emulator: messages API contract', () => {
     assert.equal(second.usage.input_tokens, 10);
 
     emu.state.reset();
+    emu.state.configure({ minCacheableTokens: 0 });
     const auto = { cache_control: { type: 'ephemeral' as const } };
     const turn1 = await client.beta.messages.create(params([user(q)], auto));
     assert.equal(turn1.usage.cache_creation_input_tokens, 10);
@@ -390,14 +393,15 @@ suite('emulator: messages API contract', () => {
 
   test('Models API: capabilities, max_input_tokens = contextWindow, haiku without summarize, 404 for unknown ids', async () => {
     emu.state.configure({ contextWindow: 123_000 });
-    const sonnet = await client.beta.models.retrieve(MODEL);
+    // The on-demand capability is read with its beta header (reference §1.6).
+    const sonnet = await client.beta.models.retrieve(MODEL, { betas: ['compact-2026-09-04'] });
     assert.equal(sonnet.id, MODEL);
     assert.equal(sonnet.display_name, 'Claude Sonnet 5.5');
     assert.equal(sonnet.max_input_tokens, 123_000);
     assert.ok((sonnet.max_tokens ?? 0) > 0);
     assert.equal(sonnet.capabilities?.context_management.compact_20260112?.supported, true);
     assert.equal(sonnet.capabilities?.compaction?.summarize.supported, true);
-    const haiku = await client.beta.models.retrieve('claude-haiku-5-5');
+    const haiku = await client.beta.models.retrieve('claude-haiku-5-5', { betas: ['compact-2026-09-04'] });
     assert.equal(haiku.capabilities?.compaction?.summarize.supported, false);
     const noCompaction = await client.beta.models.retrieve('claude-test-no-compaction');
     assert.equal(noCompaction.capabilities?.context_management.compact_20260112?.supported, false);
