@@ -7,8 +7,10 @@ export interface ClassifiedError {
   kind: ErrorKind;
   message: string;
   retryable: boolean;
-  /** Seconds the server asked us to wait, from `retry-after`. */
+  /** Seconds the server asked us to wait, from `retry-after-ms` / `retry-after`, when usable (see `retryAfter`). */
   retryAfterSeconds?: number;
+  /** From "input length and `max_tokens` exceed context limit: A + B > C": the prompt and window sizes. */
+  contextLimit?: { inputTokens: number; maxTokens: number; limit: number };
   /** The API's stable `error_code`, when it sent one. */
   errorCode?: string;
   /** Set when the user stopped the request: a quiet outcome, not an error. */
@@ -37,26 +39,50 @@ const COMPACTION_MESSAGES: Readonly<Record<string, string>> = {
   compaction_unavailable: 'Compaction is temporarily unavailable on the server.',
 };
 
+/** setTimeout's largest delay; the SDK ignores a server wait it cannot represent. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The wait the server asked for, read as the SDK 1.14 reads it (`src/client.ts` retryRequest):
+ * `retry-after-ms` first, then `retry-after` in seconds or as an HTTP date. Only a positive wait that one
+ * timer can represent counts; anything else (absent, unparseable, zero, negative, a past date, over
+ * 2^31-1 ms) means "use the default backoff". No lower cap than that: a 30 s cap would retry too early.
+ */
 function retryAfter(error: ApiErrorShape): number | undefined {
   const headers = error.headers;
   if (!headers || typeof headers.get !== 'function') {
     return undefined;
   }
-  const ms = Number(headers.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) {
-    return ms / 1000;
+  let ms: number | undefined;
+  const msHeader = headers.get('retry-after-ms');
+  if (msHeader) {
+    const parsed = parseFloat(msHeader);
+    ms = Number.isNaN(parsed) ? undefined : parsed;
   }
   const raw = headers.get('retry-after');
-  if (raw === null) {
-    return undefined;
+  if (raw && !ms) {
+    const seconds = parseFloat(raw);
+    ms = Number.isNaN(seconds) ? Date.parse(raw) - Date.now() : seconds * 1000;
   }
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) {
-    return Math.max(0, seconds);
-  }
-  const date = Date.parse(raw);
-  return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
+  return ms !== undefined && ms > 0 && ms <= MAX_TIMER_MS ? ms / 1000 : undefined;
 }
+
+/**
+ * Whether the SDK 1.14 would retry this status (`src/client.ts` shouldRetry): the server's
+ * `x-should-retry` decides when present; otherwise 408 (request timeout), 409 (lock timeout), 429 and 5xx.
+ */
+function sdkShouldRetry(error: ApiErrorShape, status: number): boolean {
+  const header = error.headers && typeof error.headers.get === 'function' ? error.headers.get('x-should-retry') : null;
+  if (header === 'true') {
+    return true;
+  }
+  if (header === 'false') {
+    return false;
+  }
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+const CONTEXT_LIMIT = /input length and `?max_tokens`? exceed context limit: (\d+) \+ (\d+) > (\d+)/;
 
 export function classifyError(raw: unknown): ClassifiedError {
   if (typeof raw !== 'object' || raw === null) {
@@ -83,7 +109,8 @@ export function classifyError(raw: unknown): ClassifiedError {
   const after = retryAfter(error);
   const base = { errorCode: code, retryAfterSeconds: after };
   if (code && COMPACTION_MESSAGES[code]) {
-    return { ...base, kind: 'compaction', message: COMPACTION_MESSAGES[code], retryable: code === 'compaction_unavailable' };
+    const retryable = code === 'compaction_unavailable' && (status === undefined || sdkShouldRetry(error, status));
+    return { ...base, kind: 'compaction', message: COMPACTION_MESSAGES[code], retryable };
   }
   if (status === undefined) {
     // Errors sent inside a stream have no status; their body type says what happened.
@@ -98,6 +125,11 @@ export function classifyError(raw: unknown): ClassifiedError {
     }
     return { ...base, kind: 'unknown', message: error.message ?? 'Unknown error', retryable: false };
   }
+  const classified = classifyStatus(status, apiMessage, base);
+  return { ...classified, retryable: sdkShouldRetry(error, status) };
+}
+
+function classifyStatus(status: number, apiMessage: string, base: Pick<ClassifiedError, 'errorCode' | 'retryAfterSeconds'>): ClassifiedError {
   switch (status) {
     case 401:
       return { ...base, kind: 'auth', message: 'The API key was rejected (401). Set a valid key.', retryable: false };
@@ -105,17 +137,28 @@ export function classifyError(raw: unknown): ClassifiedError {
       return { ...base, kind: 'auth', message: `The API key may not use this model or feature (403): ${apiMessage}`, retryable: false };
     case 404:
       return { ...base, kind: 'invalidRequest', message: `Not found (404): ${apiMessage}. Check \`marathon.model\` and \`marathon.apiBaseUrl\`.`, retryable: false };
+    case 408:
+      return { ...base, kind: 'connection', message: 'The request to the API timed out.', retryable: true };
+    case 409:
+      return { ...base, kind: 'server', message: 'The API was busy with a conflicting request (409).', retryable: true };
     case 413:
       return { ...base, kind: 'contextWindow', message: 'The request is too large for the API.', retryable: false };
     case 429:
       return { ...base, kind: 'rateLimit', message: 'Rate limited by the API.', retryable: true };
     case 529:
       return { ...base, kind: 'overloaded', message: 'The API is overloaded right now.', retryable: true };
-    case 400:
+    case 400: {
+      const limit = CONTEXT_LIMIT.exec(apiMessage);
+      if (limit) {
+        // The prompt fits, the prompt plus `max_tokens` does not: a smaller `max_tokens` or a compaction makes it fit.
+        const contextLimit = { inputTokens: Number(limit[1]), maxTokens: Number(limit[2]), limit: Number(limit[3]) };
+        return { ...base, kind: 'contextWindow', message: 'The conversation and the answer’s room (`marathon.maxTokens`) no longer fit the model’s context window.', retryable: false, contextLimit };
+      }
       if (/prompt is too long|context window|model_context_window_exceeded|too many tokens/i.test(apiMessage)) {
         return { ...base, kind: 'contextWindow', message: 'The conversation no longer fits the model’s context window.', retryable: false };
       }
       return { ...base, kind: 'invalidRequest', message: `The API refused the request: ${apiMessage}`, retryable: false };
+    }
     default:
       if (status >= 500) {
         return { ...base, kind: 'server', message: `The API had a server error (${status}).`, retryable: true };

@@ -23,6 +23,9 @@ export interface UsageFigures {
   /** Tokens spent by compaction iterations (input + output), billed but not in the context. */
   compactionInputTokens: number;
   compactionOutputTokens: number;
+  /** The parts of `compactionInputTokens` read from and written to the prompt cache (priced as such). */
+  compactionCacheReadTokens?: number;
+  compactionCacheWriteTokens?: number;
   /** Size of the context after this turn (last `message` iteration; input + caches + output). */
   contextTokens: number;
   /** Reasoning tokens among `outputTokens` (`output_tokens_details.thinking_tokens`). */

@@ -56,6 +56,13 @@ export function usageFigures(usage: ApiUsage | null | undefined): UsageFigures {
     if (iteration.type === 'compaction') {
       figures.compactionInputTokens += n(iteration.input_tokens) + n(iteration.cache_read_input_tokens) + n(iteration.cache_creation_input_tokens);
       figures.compactionOutputTokens += n(iteration.output_tokens);
+      // A summarization reads the conversation's cached prefix (reference §4): those tokens bill as cache reads.
+      if (n(iteration.cache_read_input_tokens) > 0) {
+        figures.compactionCacheReadTokens = (figures.compactionCacheReadTokens ?? 0) + n(iteration.cache_read_input_tokens);
+      }
+      if (n(iteration.cache_creation_input_tokens) > 0) {
+        figures.compactionCacheWriteTokens = (figures.compactionCacheWriteTokens ?? 0) + n(iteration.cache_creation_input_tokens);
+      }
       continue;
     }
     if (iteration.type === 'message') {
@@ -106,13 +113,28 @@ export function priceFor(model: string, overrides: Readonly<Record<string, Model
   return PRICES.find(([prefix]) => model.startsWith(prefix))?.[1] ?? DEFAULT_PRICE;
 }
 
-export function costOf(figures: UsageFigures, price: ModelPrice): number {
-  const perToken = (perMillion: number) => perMillion / 1_000_000;
+const perToken = (perMillion: number) => perMillion / 1_000_000;
+
+/** What the compaction iterations of one answer cost: their cache reads and writes at cache rates, the rest as input. */
+export function compactionCostOf(figures: UsageFigures, price: ModelPrice): number {
+  const cacheRead = figures.compactionCacheReadTokens ?? 0;
+  const cacheWrite = figures.compactionCacheWriteTokens ?? 0;
+  const uncached = Math.max(0, figures.compactionInputTokens - cacheRead - cacheWrite);
   return (
-    (figures.inputTokens + figures.compactionInputTokens) * perToken(price.input) +
-    (figures.outputTokens + figures.compactionOutputTokens) * perToken(price.output) +
+    uncached * perToken(price.input) +
+    cacheRead * perToken(price.cacheRead) +
+    cacheWrite * perToken(price.cacheWrite) +
+    figures.compactionOutputTokens * perToken(price.output)
+  );
+}
+
+export function costOf(figures: UsageFigures, price: ModelPrice): number {
+  return (
+    figures.inputTokens * perToken(price.input) +
+    figures.outputTokens * perToken(price.output) +
     figures.cacheReadTokens * perToken(price.cacheRead) +
-    figures.cacheWriteTokens * perToken(price.cacheWrite)
+    figures.cacheWriteTokens * perToken(price.cacheWrite) +
+    compactionCostOf(figures, price)
   );
 }
 
