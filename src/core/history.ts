@@ -32,10 +32,19 @@ function lastLiveCompactionIndex(content: readonly StoredBlock[]): number {
   return -1;
 }
 
-/** Assistant content worth sending back: a stopped answer with no text is dropped. */
+/**
+ * A text block the API refuses on replay: empty ("text content blocks must be non-empty") or only
+ * whitespace ("... must contain non-whitespace text"). The API itself sends such blocks, often "\n\n"
+ * before a tool call; the record keeps them, the request leaves them out.
+ */
+export function isBlankText(block: StoredBlock): boolean {
+  return block.type === 'text' && (typeof block.text !== 'string' || block.text.trim() === '');
+}
+
+/** Assistant content worth sending back: an answer left with nothing is dropped (never an empty turn). */
 function sendableAssistantContent(record: Extract<MessageRecord, { kind: 'assistant' }>): StoredBlock[] {
   // Failed (null) or empty compaction blocks are no-ops for the server, and `content: ""` is refused.
-  return record.content.filter((block) => !(block.type === 'compaction' && !isLiveCompactionBlock(block)));
+  return record.content.filter((block) => !(block.type === 'compaction' && !isLiveCompactionBlock(block)) && !isBlankText(block));
 }
 
 /** Pinned files re-sent after a compaction: the marker record that carries them, and their blocks. */
