@@ -60,7 +60,8 @@ export function agentActive(ctx: Pick<TurnContext, 'settings' | 'tools'>): ctx i
 
 /** What every request of the turn is built from, read now. */
 export async function requestSource(ctx: TurnContext): Promise<RequestSource> {
-  return { settings: ctx.settings, system: await ctx.systemPrompt(), messages: ctx.history.toMessages(), agentTools: agentTools(ctx) };
+  const external = agentActive(ctx) ? ctx.tools.externalTools?.() : undefined;
+  return { settings: ctx.settings, system: await ctx.systemPrompt(), messages: ctx.history.toMessages(), agentTools: agentTools(ctx), externalTools: external };
 }
 
 let idCounter = 0;

@@ -2,6 +2,7 @@
 // server, no clock), cache breakpoints and compaction fields included.
 import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from '../betas';
 import type { ApiMessage } from '../history';
+import type { ExternalToolDefinition } from '../ports';
 import type { StoredBlock } from '../records';
 import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../tools';
 import type { SettingsSnapshot } from './settings';
@@ -17,6 +18,8 @@ export interface RequestSource {
   messages: readonly ApiMessage[];
   /** Tools Agent mode offers; undefined when Agent mode is off. */
   agentTools?: readonly string[];
+  /** Definitions of the other tools Agent mode offers now (MCP servers' tools), sent after Marathon's own. */
+  externalTools?: readonly ExternalToolDefinition[];
 }
 
 /** What the conversation's compaction state adds to a turn's request. */
@@ -38,9 +41,12 @@ export function systemBlocks(system: string): StoredBlock[] {
  * Tools the request carries: Agent mode's available tools; in Ask mode, when the conversation already
  * holds tool calls, the same definitions with `tool_choice: none` (the API needs them to read the calls).
  */
-export function requestTools(source: Pick<RequestSource, 'messages' | 'agentTools'>): { tools: ToolDefinition[]; choiceNone: boolean } | undefined {
+export function requestTools(
+  source: Pick<RequestSource, 'messages' | 'agentTools' | 'externalTools'>,
+): { tools: Array<ToolDefinition | ExternalToolDefinition>; choiceNone: boolean } | undefined {
   if (source.agentTools !== undefined) {
-    const tools = source.agentTools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]);
+    // The set can change between requests (servers start and stop); `tools` always carries the current one.
+    const tools = [...source.agentTools.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]), ...(source.externalTools ?? [])];
     return tools.length > 0 ? { tools, choiceNone: false } : undefined;
   }
   const hasTools = source.messages.some((message) => message.content.some((block) => block.type === 'tool_use' || block.type === 'tool_result'));
@@ -48,7 +54,7 @@ export function requestTools(source: Pick<RequestSource, 'messages' | 'agentTool
 }
 
 /** Compaction instructions: the user's, else in Agent mode ones that forbid tool calls while summarizing. */
-export function compactionInstructions(source: Pick<RequestSource, 'settings' | 'messages' | 'agentTools'>): string {
+export function compactionInstructions(source: Pick<RequestSource, 'settings' | 'messages' | 'agentTools' | 'externalTools'>): string {
   if (source.settings.instructions.trim()) {
     return source.settings.instructions;
   }

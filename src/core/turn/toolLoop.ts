@@ -5,7 +5,7 @@ import { hasToolUse } from '../history';
 import type { ToolCall, ToolOutcome } from '../ports';
 import type { ConversationRecord, StoredBlock, ToolRun } from '../records';
 import { toolItem, withToolResult, type ToolItem } from '../timeline';
-import { validateToolInput } from '../tools';
+import { isToolName, validateToolInput } from '../tools';
 import { agentActive, newRecordId, type AssistantRecord, type TurnContext } from './context';
 
 export class ToolLoop {
@@ -48,13 +48,22 @@ export class ToolLoop {
     const outcomes = new Map<string, ToolOutcome>();
     const host = agentActive(ctx) ? ctx.tools : undefined;
     const runnable: ToolCall[] = [];
+    const offered = host?.availableTools() ?? [];
     for (const call of calls) {
       const validated = validateToolInput(call.name, call.input);
       if (host === undefined) {
         outcomes.set(call.id, { status: 'refused', content: 'Tools are off: the conversation is in Ask mode. Answer without tools.' });
+      } else if (!isToolName(call.name) && offered.includes(call.name)) {
+        // Another tool the host offers (an MCP server's): the host checks its input and runs it.
+        runnable.push(call);
+      } else if (!isToolName(call.name) && (host.externalTools !== undefined || call.name.includes('__'))) {
+        outcomes.set(call.id, {
+          status: 'failed',
+          content: `The tool ${call.name} is not available any more (its MCP server stopped or no longer offers it), so it was not run. Use the tools offered now.`,
+        });
       } else if (!validated.ok) {
         outcomes.set(call.id, { status: 'failed', content: validated.message });
-      } else if (!host.availableTools().includes(call.name)) {
+      } else if (!offered.includes(call.name)) {
         outcomes.set(call.id, { status: 'refused', content: `${call.name} is not available here (edits and commands are off in Restricted Mode).` });
       } else if (signal.aborted) {
         outcomes.set(call.id, { status: 'stopped', content: 'Not run: the user stopped the turn.' });
