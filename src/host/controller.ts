@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import type { ConversationSession } from '../core/session';
-import { assertNever, type ConversationSummary, type ToHost, type ViewState } from '../shared/protocol';
+import { assertNever, type ConversationSummary, type ToHost, type ToWebview, type ViewState } from '../shared/protocol';
 import type { AgentMessage, AgentMode } from './agent';
 import type { ApiKeyStore } from './apiKey';
 import type { ProposalManager } from './apply';
@@ -13,17 +13,24 @@ import type { ContextService } from './context/service';
 import { ConversationLifecycle } from './conversationLifecycle';
 import { showConversationPicker } from './conversationPicker';
 import { Disposable } from './disposable';
-import { copyToClipboard, insertAtCursor, openLink, runHostCommand } from './editorActions';
+import { handleEditorMessage } from './editorActions';
 import { loadEngine } from './engine';
 import { SessionFactory } from './sessionFactory';
 import { ViewHub, type Post } from './viewHub';
 
+type TurnMessage = Extract<ToHost, { type: 'chat/send' | 'chat/cancel' | 'chat/retry' | 'chat/continue' | 'chat/editLast' | 'conversation/compact' }>;
+type ConversationMessage = Extract<
+  ToHost,
+  { type: 'conversation/new' | 'conversation/switch' | 'conversation/rename' | 'conversation/delete' | 'conversation/export' | 'timeline/loadOlder' | 'search/query' }
+>;
 type ContextMessage = Extract<ToHost, { type: 'context/query' | 'context/attach' | 'attachments/remove' | 'attachments/togglePin' }>;
 
 export class ChatController extends Disposable {
   private readonly views = new ViewHub();
   private readonly backend: Backend;
   private readonly conversations: ConversationLifecycle;
+  /** The request the active session answers (or answered last). */
+  private request: string | undefined;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -48,7 +55,7 @@ export class ChatController extends Disposable {
         openSession: (store, id) => sessions.open(store, id),
         onDidOpen: (focusItemId) => this.bootstrapViews(focusItemId),
         onDidChangeList: () => this.postConversations(),
-        onSessionEvent: (event) => this.views.forward(event),
+        onSessionEvent: (event) => this.views.forward(event, this.request ?? hostRequestId()),
         notice: (message) => this.views.notice('info', message),
         forget: (id) => workspaceContext?.forget(id) ?? Promise.resolve(),
       }),
@@ -79,86 +86,55 @@ export class ChatController extends Disposable {
     return this.views.attach(post);
   }
 
-  /** `reply` is the view the message came from: a view that (re)loads is bootstrapped alone. */
+  /**
+   * Routes a message from a view to the part that handles it. `reply` is the view it came from:
+   * a view that (re)loads is bootstrapped alone, and a refused request goes back to its view only.
+   */
   async handle(message: ToHost, reply?: Post): Promise<void> {
     switch (message.type) {
+      // The views themselves.
       case 'webview/ready':
         await this.onViewReady(reply);
         return;
+      // Turns of the active conversation: its session.
       case 'chat/send':
-        await this.send(message.text);
-        return;
       case 'chat/cancel':
-        this.stop();
-        return;
       case 'chat/retry':
-        await this.track((session) => session.retryLast());
-        return;
       case 'chat/continue':
-        await this.track((session) => session.continueTurn());
-        return;
       case 'chat/editLast':
-        await this.track((session) => session.editLast(message.text));
-        return;
-      case 'conversation/new':
-        await this.newConversation();
-        return;
-      case 'conversation/switch':
-        await this.conversations.switchTo(message.id, message.focusItemId);
-        return;
-      case 'conversation/rename':
-        await this.rename(message.id, message.title.trim() || 'Untitled');
-        return;
-      case 'conversation/delete':
-        await this.conversations.delete(message.id);
-        return;
       case 'conversation/compact':
-        await this.compactNow();
+        await this.handleTurn(message, reply);
         return;
+      // The conversations: their lifecycle and their store.
+      case 'conversation/new':
+      case 'conversation/switch':
+      case 'conversation/rename':
+      case 'conversation/delete':
       case 'conversation/export':
-        await this.exportConversation();
+      case 'timeline/loadOlder':
+      case 'search/query':
+        await this.handleConversation(message);
         return;
-      case 'timeline/loadOlder': {
-        const session = await this.activeSession();
-        if (session.id === message.conversationId) {
-          const { items, hasOlder } = await session.olderItems(message.beforeId);
-          this.views.broadcast({ type: 'timeline/older', conversationId: session.id, items, hasOlder });
-        }
+      // The editor: clipboard, cursor, Apply, links, host commands.
+      case 'command/run':
+      case 'link/open':
+      case 'code/copy':
+      case 'code/insert':
+      case 'code/apply':
+        await handleEditorMessage(message, { logger: this.logger, proposals: this.proposals, notice: (text) => this.views.notice('info', text) });
         return;
-      }
-      case 'search/query': {
-        const { searchTranscripts } = await loadEngine();
-        this.views.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.conversations.getStore(), message.query) });
-        return;
-      }
+      // Settings.
       case 'settings/setCompactionMode':
         await vscode.workspace.getConfiguration('marathon').update('compaction.mode', message.mode, vscode.ConfigurationTarget.Global);
         return;
-      case 'command/run':
-        await runHostCommand(message.command);
-        return;
-      case 'link/open':
-        await openLink(message.href, this.logger);
-        return;
-      case 'code/copy':
-        await copyToClipboard(message.code);
-        return;
-      case 'code/insert':
-        await insertAtCursor(message.code);
-        return;
-      case 'code/apply':
-        if (this.proposals === undefined) {
-          this.views.notice('info', 'Apply is not available here; use Insert at cursor.');
-        } else {
-          await this.proposals.propose({ code: message.code, language: message.language, path: message.path });
-        }
-        return;
+      // Workspace context: the @ picker and the attachments.
       case 'context/query':
       case 'context/attach':
       case 'attachments/remove':
       case 'attachments/togglePin':
         await this.handleContext(message);
         return;
+      // Agent mode.
       case 'settings/setMode':
       case 'tool/approve':
       case 'tool/refuse':
@@ -182,6 +158,84 @@ export class ChatController extends Disposable {
       reply({ type: 'state/bootstrap', state: await this.viewState() });
     } else {
       await this.bootstrapViews();
+    }
+  }
+
+  /** A request about a turn runs only in the conversation it names; a stop only stops the request it names. */
+  private async handleTurn(message: TurnMessage, reply: Post | undefined): Promise<void> {
+    if (message.type === 'chat/cancel') {
+      this.cancel(message.requestId);
+      return;
+    }
+    const session = await this.activeSession();
+    if (message.conversationId !== session.id) {
+      this.logger.debug(`[Chat] refused ${message.type}: it names a conversation that is not the active one`);
+      const refusal: ToWebview = {
+        type: 'chat/refused',
+        requestId: message.requestId,
+        message: 'That conversation is no longer the open one, so nothing was sent. Your text is back in the prompt.',
+        draft: 'text' in message ? message.text : undefined,
+      };
+      if (reply === undefined) {
+        this.views.broadcast(refusal);
+      } else {
+        reply(refusal);
+      }
+      return;
+    }
+    switch (message.type) {
+      case 'chat/send':
+        await this.send(message.text, message.requestId);
+        return;
+      case 'chat/retry':
+        await this.track(message.requestId, (active) => active.retryLast());
+        return;
+      case 'chat/continue':
+        await this.track(message.requestId, (active) => active.continueTurn());
+        return;
+      case 'chat/editLast':
+        await this.track(message.requestId, (active) => active.editLast(message.text));
+        return;
+      case 'conversation/compact':
+        await this.compactNow(message.requestId);
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  private async handleConversation(message: ConversationMessage): Promise<void> {
+    switch (message.type) {
+      case 'conversation/new':
+        await this.newConversation();
+        return;
+      case 'conversation/switch':
+        await this.conversations.switchTo(message.id, message.focusItemId);
+        return;
+      case 'conversation/rename':
+        await this.rename(message.id, message.title.trim() || 'Untitled');
+        return;
+      case 'conversation/delete':
+        await this.conversations.delete(message.id);
+        return;
+      case 'conversation/export':
+        await this.exportConversation();
+        return;
+      case 'timeline/loadOlder': {
+        const session = await this.activeSession();
+        if (session.id === message.conversationId) {
+          const { items, hasOlder } = await session.olderItems(message.beforeId);
+          this.views.broadcast({ type: 'timeline/older', conversationId: session.id, items, hasOlder });
+        }
+        return;
+      }
+      case 'search/query': {
+        const { searchTranscripts } = await loadEngine();
+        this.views.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.conversations.getStore(), message.query) });
+        return;
+      }
+      default:
+        assertNever(message);
     }
   }
 
@@ -227,7 +281,8 @@ export class ChatController extends Disposable {
     }
   }
 
-  async send(text: string): Promise<void> {
+  /** Sends a message in the active conversation; commands that send get an id of the host's. */
+  async send(text: string, requestId = hostRequestId()): Promise<void> {
     if (text.trim().length === 0) {
       this.views.notice('info', 'Type a message first.');
       return;
@@ -236,6 +291,7 @@ export class ChatController extends Disposable {
     if (!credentials) {
       this.views.broadcast({
         type: 'chat/failed',
+        requestId,
         error: {
           kind: 'error',
           id: `e-nokey-${Date.now()}`,
@@ -248,22 +304,32 @@ export class ChatController extends Disposable {
       });
       return;
     }
-    await this.track((session) =>
+    await this.track(requestId, (session) =>
       // Attachments leave the prompt only with a message the session accepts.
       session.send(text, session.generating || text.trim().length === 0 ? undefined : this.workspaceContext?.takePending(session.id)),
     );
   }
 
+  /** Stops whatever the active conversation is answering (the Stop command). */
   stop(): void {
     this.conversations.stop();
+  }
+
+  /** Stops the request a view names; a stop for a request that has ended is stale and ignored. */
+  private cancel(requestId: string): void {
+    if (this.request === undefined || this.request === requestId) {
+      this.stop();
+    } else {
+      this.logger.debug('[Chat] ignored a stop for a request that has ended');
+    }
   }
 
   newConversation(): Promise<void> {
     return this.conversations.newConversation();
   }
 
-  async compactNow(): Promise<void> {
-    await this.track((session) => session.compactNow().then(() => undefined));
+  async compactNow(requestId = hostRequestId()): Promise<void> {
+    await this.track(requestId, (session) => session.compactNow().then(() => undefined));
   }
 
   /** Opens the whole transcript as Markdown in an editor, from where the user can save it. */
@@ -304,6 +370,7 @@ export class ChatController extends Disposable {
       conversations: list.map(toSummary),
       active: { id: session.id, title: list.find((entry) => entry.id === session.id)?.title ?? 'New conversation', items, hasOlder },
       generating: session.generating,
+      requestId: session.generating ? this.request : undefined,
       meter: session.meter(),
       compactionMode: settings.mode,
       model: settings.model,
@@ -323,8 +390,14 @@ export class ChatController extends Disposable {
     }
   }
 
-  private async track(action: (session: ConversationSession) => Promise<void>): Promise<void> {
-    await this.conversations.track(action);
+  /** Runs a request as the active session's turn; it names the events it causes unless a turn runs already. */
+  private async track(requestId: string, action: (session: ConversationSession) => Promise<void>): Promise<void> {
+    await this.conversations.track((session) => {
+      if (!session.generating) {
+        this.request = requestId;
+      }
+      return action(session);
+    });
     await this.postConversations();
   }
 
@@ -376,4 +449,12 @@ export class ChatController extends Disposable {
 
 function toSummary(entry: ConversationSummary): ConversationSummary {
   return { id: entry.id, title: entry.title, createdAt: entry.createdAt, updatedAt: entry.updatedAt, messageCount: entry.messageCount };
+}
+
+let hostRequests = 0;
+
+/** Ids of requests the host starts itself (a command, not a view). */
+function hostRequestId(): string {
+  hostRequests++;
+  return `h-${hostRequests}`;
 }

@@ -1,10 +1,46 @@
-// What the chat asks of the editor itself: copy, insert at the cursor, open a web link, run one of
-// the few host commands a view may trigger.
+// What the chat asks of the editor itself: copy, insert at the cursor, Apply as a reviewed diff,
+// open a web link, run one of the few host commands a view may trigger.
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
-import { assertNever, type HostCommand } from '../shared/protocol';
+import { assertNever, type HostCommand, type ToHost } from '../shared/protocol';
+import type { ProposalManager } from './apply';
 
-export async function runHostCommand(command: HostCommand): Promise<void> {
+export type EditorMessage = Extract<ToHost, { type: 'command/run' | 'link/open' | 'code/copy' | 'code/insert' | 'code/apply' }>;
+
+export interface EditorActionDeps {
+  logger: Logger;
+  /** Apply as a diff the user accepts; absent, Apply explains it is unavailable. */
+  proposals?: ProposalManager;
+  notice(message: string): void;
+}
+
+export async function handleEditorMessage(message: EditorMessage, deps: EditorActionDeps): Promise<void> {
+  switch (message.type) {
+    case 'command/run':
+      await runHostCommand(message.command);
+      return;
+    case 'link/open':
+      await openLink(message.href, deps.logger);
+      return;
+    case 'code/copy':
+      await vscode.env.clipboard.writeText(message.code);
+      return;
+    case 'code/insert':
+      await insertAtCursor(message.code);
+      return;
+    case 'code/apply':
+      if (deps.proposals === undefined) {
+        deps.notice('Apply is not available here; use Insert at cursor.');
+      } else {
+        await deps.proposals.propose({ code: message.code, language: message.language, path: message.path });
+      }
+      return;
+    default:
+      assertNever(message);
+  }
+}
+
+async function runHostCommand(command: HostCommand): Promise<void> {
   switch (command) {
     case 'setApiKey':
       await vscode.commands.executeCommand('marathon.setApiKey');
@@ -23,7 +59,7 @@ export async function runHostCommand(command: HostCommand): Promise<void> {
   }
 }
 
-export async function openLink(href: string, logger: Logger): Promise<void> {
+async function openLink(href: string, logger: Logger): Promise<void> {
   let uri: vscode.Uri;
   try {
     uri = vscode.Uri.parse(href, true);
@@ -38,11 +74,7 @@ export async function openLink(href: string, logger: Logger): Promise<void> {
   await vscode.env.openExternal(uri);
 }
 
-export async function copyToClipboard(text: string): Promise<void> {
-  await vscode.env.clipboard.writeText(text);
-}
-
-export async function insertAtCursor(code: string): Promise<void> {
+async function insertAtCursor(code: string): Promise<void> {
   // Restricted Mode is read-only for Marathon: no Apply, no Insert, no commands.
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('Marathon: Insert is off in Restricted Mode. Copy the code instead, or trust this workspace.');

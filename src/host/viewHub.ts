@@ -36,30 +36,30 @@ export class ViewHub {
     this.broadcast({ type: 'notice/show', level, message });
   }
 
-  /** Turns an event of the active session into the message the views show. */
-  forward(event: SessionEvent): void {
+  /** Turns an event of the active session into the message the views show; `requestId` is the request it answers. */
+  forward(event: SessionEvent, requestId: string): void {
     switch (event.type) {
       case 'turnStarted':
-        this.broadcast({ type: 'chat/started', user: event.user, assistantId: event.assistantId, replacesId: event.replacesId });
+        this.broadcast({ type: 'chat/started', requestId, user: event.user, assistantId: event.assistantId, replacesId: event.replacesId });
         return;
       case 'textDelta':
-        this.broadcast({ type: 'chat/delta', assistantId: event.assistantId, text: event.text });
+        this.broadcast({ type: 'chat/delta', requestId, assistantId: event.assistantId, text: event.text });
         return;
       case 'item':
         this.broadcast({ type: 'chat/item', item: event.item });
         return;
       case 'turnFinished':
-        this.broadcast({ type: 'chat/done', item: event.item });
+        this.broadcast({ type: 'chat/done', requestId, item: event.item });
         return;
       case 'turnFailed':
-        this.broadcast({ type: 'chat/failed', error: event.error, draft: event.draft });
+        this.broadcast({ type: 'chat/failed', requestId, error: event.error, draft: event.draft });
         return;
       case 'usage':
         this.broadcast({ type: 'meter/didChange', meter: event.meter });
         return;
       case 'generating':
         void vscode.commands.executeCommand('setContext', 'marathon.generating', event.generating);
-        this.broadcast({ type: 'generating/didChange', generating: event.generating });
+        this.broadcast({ type: 'generating/didChange', generating: event.generating, requestId: event.generating ? requestId : undefined });
         return;
       case 'notice':
         this.notice(event.level, event.message);

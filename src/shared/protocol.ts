@@ -185,6 +185,8 @@ export interface ViewState {
   conversations: ConversationSummary[];
   active: ConversationView;
   generating: boolean;
+  /** The request being answered while `generating`, so a view that loads mid-answer can stop it. */
+  requestId?: string;
   meter: ContextMeter;
   compactionMode: CompactionMode;
   model: string;
@@ -205,21 +207,31 @@ export interface SearchHit {
   compacted: boolean;
 }
 
+/**
+ * What every request that starts a turn carries: a fresh id (echoed by the messages that answer it)
+ * and the conversation it is about (the host refuses it if another one is active by then).
+ */
+export interface TurnRequest {
+  requestId: string;
+  conversationId: string;
+}
+
 export type ToHost =
   | { type: 'webview/ready' }
-  | { type: 'chat/send'; text: string }
-  | { type: 'chat/cancel' }
-  | { type: 'chat/retry' }
+  | ({ type: 'chat/send'; text: string } & TurnRequest)
+  /** Stop the request with this id; a stale stop (that request has ended) is ignored. */
+  | { type: 'chat/cancel'; requestId: string }
+  | ({ type: 'chat/retry' } & TurnRequest)
   /** Continue a cut answer, or resume after a paused compaction. */
-  | { type: 'chat/continue' }
+  | ({ type: 'chat/continue' } & TurnRequest)
   /** Replace the last user message with `text` and answer it again. */
-  | { type: 'chat/editLast'; text: string }
+  | ({ type: 'chat/editLast'; text: string } & TurnRequest)
   | { type: 'conversation/new' }
   /** `focusItemId`: scroll to and highlight that item once shown (a search hit). */
   | { type: 'conversation/switch'; id: string; focusItemId?: string }
   | { type: 'conversation/rename'; id: string; title: string }
   | { type: 'conversation/delete'; id: string }
-  | { type: 'conversation/compact' }
+  | ({ type: 'conversation/compact' } & TurnRequest)
   | { type: 'conversation/export' }
   | { type: 'timeline/loadOlder'; conversationId: string; beforeId: string }
   | { type: 'search/query'; query: string }
@@ -253,16 +265,19 @@ export type ToWebview =
    * `replacesId` (optional): the turn replaces that user item (`chat/editLast`); the webview drops
    * it and every item after it before showing `user`.
    */
-  | { type: 'chat/started'; user?: TimelineItem; assistantId: string; replacesId?: string }
-  | { type: 'chat/delta'; assistantId: string; text: string }
+  | { type: 'chat/started'; requestId: string; user?: TimelineItem; assistantId: string; replacesId?: string }
+  | { type: 'chat/delta'; requestId: string; assistantId: string; text: string }
   /** Thinking streaming into an answer: `start` opens a block of that part, then its text follows. */
-  | { type: 'chat/thinking'; assistantId: string; part: 'reasoning' | 'update' | 'redacted'; text: string; start?: boolean }
+  | { type: 'chat/thinking'; requestId: string; assistantId: string; part: 'reasoning' | 'update' | 'redacted'; text: string; start?: boolean }
   | { type: 'chat/item'; item: TimelineItem }
-  | { type: 'chat/done'; item: TimelineItem }
-  | { type: 'chat/failed'; error: TimelineItem; draft?: string }
+  | { type: 'chat/done'; requestId: string; item: TimelineItem }
+  | { type: 'chat/failed'; requestId: string; error: TimelineItem; draft?: string }
+  /** The host did not start the request (its conversation is no longer the active one); `draft` goes back to the prompt. */
+  | { type: 'chat/refused'; requestId: string; message: string; draft?: string }
   | { type: 'meter/didChange'; meter: ContextMeter }
   | { type: 'backend/didChange'; backend: BackendInfo }
-  | { type: 'generating/didChange'; generating: boolean }
+  /** `requestId`: the request being answered, while `generating`. */
+  | { type: 'generating/didChange'; generating: boolean; requestId?: string }
   | { type: 'notice/show'; level: 'info' | 'warning'; message: string }
   | { type: 'conversations/didChange'; conversations: ConversationSummary[]; activeTitle: string }
   | { type: 'timeline/older'; conversationId: string; items: TimelineItem[]; hasOlder: boolean }
@@ -317,6 +332,14 @@ const toHostTypes: ReadonlySet<string> = new Set<ToHost['type']>([
   'checkpoint/restore',
 ]);
 
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 256;
+}
+
+function isTurnRequest(message: Record<string, unknown>): boolean {
+  return isId(message.requestId) && typeof message.conversationId === 'string' && message.conversationId.length <= 256;
+}
+
 /** Guards inbound messages at the host edge: the webview is not trusted to send well-formed data. */
 export function isToHost(value: unknown): value is ToHost {
   if (typeof value !== 'object' || value === null) {
@@ -329,7 +352,13 @@ export function isToHost(value: unknown): value is ToHost {
   switch (message.type) {
     case 'chat/send':
     case 'chat/editLast':
-      return typeof message.text === 'string';
+      return isTurnRequest(message) && typeof message.text === 'string';
+    case 'chat/retry':
+    case 'chat/continue':
+    case 'conversation/compact':
+      return isTurnRequest(message);
+    case 'chat/cancel':
+      return isId(message.requestId);
     case 'conversation/switch':
       return typeof message.id === 'string' && (message.focusItemId === undefined || typeof message.focusItemId === 'string');
     case 'conversation/delete':

@@ -2,12 +2,14 @@
 // message, Escape stops a running answer. Nothing the user typed is dropped: the draft is kept
 // in the UI state and a failed send puts its text back.
 import type { AttachmentChip, ContextItem, ToHost, ToWebview } from '../shared/protocol';
+import type { ChatRequests } from './chatRequests';
 import { ChipRow } from './chips';
 import { button, h, icon } from './dom';
 import { Picker, mentionAt } from './picker';
 
 export interface ComposerHost {
   post(message: ToHost): void;
+  requests: ChatRequests;
   lastUserText(): string | undefined;
   onDraftChange(text: string): void;
   /** A message left the box. */
@@ -110,7 +112,7 @@ export class Composer {
     this.textarea.addEventListener('click', () => this.updateMention());
     this.textarea.addEventListener('blur', () => this.picker.close());
     this.sendButton.addEventListener('click', () => this.submit());
-    this.stopButton.addEventListener('click', () => this.host.post({ type: 'chat/cancel' }));
+    this.stopButton.addEventListener('click', () => this.host.requests.cancel());
     cancelEdit.addEventListener('click', () => this.cancelEdit());
   }
 
@@ -203,7 +205,7 @@ export class Composer {
       if (this.generating) {
         event.preventDefault();
         event.stopPropagation();
-        this.host.post({ type: 'chat/cancel' });
+        this.host.requests.cancel();
       } else if (this.editingLast) {
         event.preventDefault();
         this.cancelEdit();
@@ -224,7 +226,11 @@ export class Composer {
     }
     this.picker.close();
     const edit = this.editingLast;
-    this.host.post(edit ? { type: 'chat/editLast', text } : { type: 'chat/send', text });
+    if (edit) {
+      this.host.requests.editLast(text);
+    } else {
+      this.host.requests.send(text);
+    }
     this.editingLast = false;
     this.editChip.hidden = true;
     this.setText('');

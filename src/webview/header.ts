@@ -1,11 +1,13 @@
 // Header: the conversation title (rename inline), the demo badge and the conversation actions,
 // with the history panel below.
 import type { BackendInfo, ConversationSummary, SearchHit, ToHost } from '../shared/protocol';
+import type { ChatRequests } from './chatRequests';
 import { button, h, icon } from './dom';
 import { HistoryPanel } from './history';
 
 export interface HeaderHost {
   post(message: ToHost): void;
+  requests: ChatRequests;
   onHistoryChange(open: boolean, search: string): void;
   openHit(hit: SearchHit): void;
 }
@@ -97,7 +99,7 @@ export class Header {
     this.titleInput.addEventListener('blur', () => this.endRename(true));
     newButton.addEventListener('click', () => this.host.post({ type: 'conversation/new' }));
     this.historyToggle.addEventListener('click', () => this.setHistoryOpen(!this.isHistoryOpen(), false));
-    compactButton.addEventListener('click', () => this.host.post({ type: 'conversation/compact' }));
+    compactButton.addEventListener('click', () => this.host.requests.compact());
     exportButton.addEventListener('click', () => this.host.post({ type: 'conversation/export' }));
     openInEditorButton.addEventListener('click', () => this.host.post({ type: 'command/run', command: 'openInEditor' }));
   }

@@ -4,6 +4,7 @@ import './chat.css';
 import './thinking.css';
 import { assertNever, type TimelineItem, type ToWebview } from '../shared/protocol';
 import { AgentBar } from './agent';
+import { ChatRequests } from './chatRequests';
 import { Composer } from './composer';
 import { h } from './dom';
 import { EmptyState } from './emptyState';
@@ -31,8 +32,10 @@ function announce(text: string): void {
   });
 }
 
+const requests = new ChatRequests(post, { conversationId: () => snapshot?.activeId, requestId: () => snapshot?.requestId });
 const header = new Header({
   post,
+  requests,
   onHistoryChange: (open, search) => updateUiState({ historyOpen: open, search }),
   openHit: (hit) => {
     if (hit.conversationId === snapshot?.activeId) {
@@ -46,12 +49,14 @@ const notices = new Notices();
 const meter = new MeterView(post);
 const composer = new Composer({
   post,
+  requests,
   lastUserText: () => timeline.lastUserText(),
   onDraftChange: (text) => updateUiState({ draft: text }),
   onSent: () => timeline.scrollToEnd(),
 });
 const timeline = new TimelineView({
   post,
+  requests,
   insertIntoPrompt: (text) => composer.insertText(text),
   announce,
   isTrusted: () => snapshot?.workspaceTrusted ?? false,
@@ -152,6 +157,9 @@ function handle(message: ToWebview): void {
       onBootstrap(message);
       break;
     case 'chat/started':
+      if (snapshot !== undefined) {
+        snapshot = reduceSnapshot(snapshot, message);
+      }
       // A retry answers the message that failed, which is in the timeline already: the copy put back
       // in the prompt box is no longer needed, unless the user has changed it since.
       if (message.user === undefined && failedDraft !== undefined && composer.text === failedDraft) {
@@ -201,6 +209,12 @@ function handle(message: ToWebview): void {
       }
       if (message.error.kind === 'error') {
         announce(message.error.message);
+      }
+      break;
+    case 'chat/refused':
+      notices.show('info', message.message);
+      if (message.draft !== undefined && message.draft !== '') {
+        composer.restoreDraft(message.draft);
       }
       break;
     case 'meter/didChange':
@@ -286,7 +300,7 @@ document.addEventListener('keydown', (event) => {
     target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
   if (event.key === 'Escape' && snapshot?.generating === true && !event.defaultPrevented) {
     event.preventDefault();
-    post({ type: 'chat/cancel' });
+    requests.cancel();
   } else if (event.key === 'F2' && !inField) {
     event.preventDefault();
     header.startRename();

@@ -22,7 +22,9 @@ export function reduceSnapshot(snapshot: ViewSnapshot, message: ToWebview): View
     case 'backend/didChange':
       return { ...snapshot, backend: message.backend };
     case 'generating/didChange':
-      return { ...snapshot, generating: message.generating };
+      return { ...snapshot, generating: message.generating, requestId: message.generating ? message.requestId : undefined };
+    case 'chat/started':
+      return { ...snapshot, requestId: message.requestId };
     case 'conversations/didChange':
       return { ...snapshot, conversations: message.conversations, activeTitle: message.activeTitle };
     case 'settings/didChange':

@@ -2,9 +2,11 @@
 // `data-action` becomes a message to the host or a change of the prompt.
 import { assertNever, type TimelineItem, type ToHost } from '../shared/protocol';
 import { isTimelineAction, type TimelineAction } from './actions';
+import type { ChatRequests } from './chatRequests';
 
 export interface TimelineActionHost {
   post(message: ToHost): void;
+  requests: ChatRequests;
   insertIntoPrompt(text: string): void;
   announce(text: string): void;
   isTrusted(): boolean;
@@ -41,10 +43,10 @@ function runTimelineAction(action: TimelineAction, control: HTMLElement, host: T
       codeAction(action, control, host);
       return;
     case 'retry':
-      host.post({ type: 'chat/retry' });
+      host.requests.retry();
       return;
     case 'continue':
-      host.post({ type: 'chat/continue' });
+      host.requests.continue();
       return;
     case 'set-api-key':
       host.post({ type: 'command/run', command: 'setApiKey' });
@@ -63,7 +65,7 @@ function runTimelineAction(action: TimelineAction, control: HTMLElement, host: T
       return;
     }
     case 'compact-now':
-      host.post({ type: 'conversation/compact' });
+      host.requests.compact();
       return;
     case 'tool-approve':
     case 'tool-refuse': {

@@ -4,6 +4,7 @@
 // the banner over summarized segments. Work is coalesced into one animation frame.
 import type { TimelineItem, ToHost } from '../shared/protocol';
 import { h } from './dom';
+import type { ChatRequests } from './chatRequests';
 import type { AssistantItem, ItemContext } from './items';
 import { handleTimelineClick } from './timelineActions';
 import { TimelineStreams } from './timelineStream';
@@ -16,6 +17,7 @@ const FLASH_MS = 2500;
 
 export interface TimelineHost {
   post(message: ToHost): void;
+  requests: ChatRequests;
   insertIntoPrompt(text: string): void;
   announce(text: string): void;
   isTrusted(): boolean;
@@ -85,6 +87,7 @@ export class TimelineView {
     this.element.addEventListener('click', (event) =>
       handleTimelineClick(event, {
         post: (message) => this.host.post(message),
+        requests: this.host.requests,
         insertIntoPrompt: (text) => this.host.insertIntoPrompt(text),
         announce: (text) => this.host.announce(text),
         isTrusted: () => this.host.isTrusted(),

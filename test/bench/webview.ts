@@ -106,7 +106,7 @@ async function taskMs(cdp: CDPSession): Promise<number> {
 
 /** Main-thread time per streamed delta, including the render it causes, over `count` deltas. */
 async function deltaCost(target: Page, cdp: CDPSession, count: number): Promise<number> {
-  await deliver(target, { type: 'chat/started', user: { kind: 'user', id: 'u-new', at: Date.now(), text: 'One more question' }, assistantId: 'a-new' });
+  await deliver(target, { type: 'chat/started', requestId: 'r-new', user: { kind: 'user', id: 'u-new', at: Date.now(), text: 'One more question' }, assistantId: 'a-new' });
   const before = await taskMs(cdp);
   await target.evaluate(
     (n) =>
@@ -114,7 +114,7 @@ async function deltaCost(target: Page, cdp: CDPSession, count: number): Promise<
         const w = globalThis as unknown as BrowserGlobals;
         let sent = 0;
         const step = () => {
-          w.dispatchEvent(new w.MessageEvent('message', { data: { type: 'chat/delta', assistantId: 'a-new', text: sent % 25 === 24 ? 'word.\n\n' : 'word ' } }));
+          w.dispatchEvent(new w.MessageEvent('message', { data: { type: 'chat/delta', requestId: 'r-new', assistantId: 'a-new', text: sent % 25 === 24 ? 'word.\n\n' : 'word ' } }));
           if (++sent < n) {
             w.requestAnimationFrame(step);
           } else {

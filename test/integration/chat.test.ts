@@ -154,4 +154,43 @@ suite('Marathon in a real extension host', () => {
     assert.ok(done.item.kind === 'assistant' && done.item.text.length > 0);
     assert.equal(view.of('chat/failed').length, 0, 'stopping is not an error');
   });
+
+  test('every message of an answer names its request; a stop naming an earlier request is ignored, one naming it stops it', async () => {
+    const conversationId = (await api.controller.activeSession()).id;
+    await api.controller.handle({ type: 'chat/send', requestId: 'r-first', conversationId, text: 'A short question' });
+    const sending = api.controller.handle({ type: 'chat/send', requestId: 'r-long', conversationId, text: 'Tell me a long story' });
+    const longDeltas = () => view.of('chat/delta').filter((delta) => delta.requestId === 'r-long').length;
+    const waitForDeltas = async (count: number) => {
+      const deadline = Date.now() + 10_000;
+      while (longDeltas() < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await waitForDeltas(3);
+    assert.equal((await api.controller.viewState()).requestId, 'r-long', 'a view that loads now can name the answer to stop');
+    await api.controller.handle({ type: 'chat/cancel', requestId: 'r-first' });
+    const afterStaleStop = longDeltas();
+    await waitForDeltas(afterStaleStop + 3);
+    assert.ok(longDeltas() >= afterStaleStop + 3, 'the answer goes on after a stop that names an earlier request');
+    await api.controller.handle({ type: 'chat/cancel', requestId: 'r-long' });
+    await sending;
+    const started = view.of('chat/started').map((message) => message.requestId);
+    assert.deepEqual(started, ['r-first', 'r-long']);
+    const done = view.of('chat/done');
+    assert.deepEqual(done.map((message) => message.requestId), ['r-first', 'r-long']);
+    const last = done.at(-1)!.item;
+    assert.equal(last.kind === 'assistant' && last.status, 'stopped', 'the stop naming the answer stopped it');
+  });
+
+  test('a message for a conversation that is no longer the open one is refused and its text goes back', async () => {
+    const earlier = (await api.controller.activeSession()).id;
+    await api.controller.newConversation();
+    view.clear();
+    await api.controller.handle({ type: 'chat/send', requestId: 'r-stale', conversationId: earlier, text: 'Meant for the other one' });
+    const refused = view.of('chat/refused').at(-1);
+    assert.equal(refused?.requestId, 'r-stale');
+    assert.equal(refused?.draft, 'Meant for the other one');
+    assert.equal(view.of('chat/started').length, 0, 'nothing was sent');
+    assert.equal((await messageRequests()).length, 0);
+  });
 });

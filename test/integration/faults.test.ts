@@ -109,7 +109,7 @@ suite('Faults in a real extension host', function () {
     assert.ok(failure && failure.kind === 'error', 'an error is shown');
     assert.match(failure.message, shown);
     assert.equal(failure.retryable, true, 'the error offers Retry');
-    await api.controller.handle({ type: 'chat/retry' });
+    await api.controller.handle({ type: 'chat/retry', requestId: 'test-retry', conversationId: (await api.controller.activeSession()).id });
     assert.equal(lastAnswer().status, 'done', 'Retry answers in full');
     assertNothingLost();
     const { records } = readRecords(api, conversationId);
@@ -195,7 +195,7 @@ suite('Faults in a real extension host', function () {
     assert.equal(notices().filter((notice) => /Retrying/.test(notice)).length, 4, 'four automatic retries');
     const failure = lastFailure();
     assert.ok(failure && failure.kind === 'error' && failure.errorKind === 'overloaded' && failure.retryable, JSON.stringify(failure));
-    await api.controller.handle({ type: 'chat/retry' });
+    await api.controller.handle({ type: 'chat/retry', requestId: 'test-retry', conversationId: (await api.controller.activeSession()).id });
     assert.equal(lastAnswer().status, 'done');
     assertNothingLost();
     outcomes.push({ fault: '529 five times in a row', shown: failure.message, result: 'Retry offered, then recovered', requests: (await messageRequests()).length });
@@ -252,7 +252,7 @@ suite('Faults in a real extension host', function () {
         const error = since.filter((message) => message.type === 'chat/failed').at(-1)?.error;
         assert.ok(error?.kind === 'error' && error.retryable, `turn ${turn}: the error offers Retry (${JSON.stringify(error)})`);
         figures.retryPresses++;
-        await api.controller.handle({ type: 'chat/retry' });
+        await api.controller.handle({ type: 'chat/retry', requestId: 'test-retry', conversationId: (await api.controller.activeSession()).id });
       }
       const since = view.messages.slice(before);
       figures.automaticRetries += since.filter((message) => message.type === 'notice/show' && /Retrying/.test(message.message)).length;

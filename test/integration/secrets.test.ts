@@ -87,7 +87,7 @@ suite('Secrets and settings', function () {
     await api.controller.send(`First question ${'about the code '.repeat(40)}`);
     await emulator('faults', { faults: [{ kind: 'drop', afterDeltas: 2 }] });
     await api.controller.send(`Second question ${'about the tests '.repeat(40)}`);
-    await api.controller.handle({ type: 'chat/retry' });
+    await api.controller.handle({ type: 'chat/retry', requestId: 'test-retry', conversationId: (await api.controller.activeSession()).id });
     for (let turn = 3; turn <= 6; turn++) {
       await api.controller.send(`Question ${turn} ${'and the build '.repeat(60)}`);
     }

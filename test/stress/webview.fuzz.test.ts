@@ -200,15 +200,15 @@ function stepsFor(hostile: HostileCase): RenderArg[] {
   switch (hostile.surface) {
     case 'assistantStream':
       return [
-        plain([{ type: 'generating/didChange', generating: true }, { type: 'chat/started', user, assistantId: `a${id}` }, ...hostile.pieces.map((piece): ToWebview => ({ type: 'chat/delta', assistantId: `a${id}`, text: piece }))]),
-        plain([{ type: 'chat/done', item: answer(text) }, { type: 'generating/didChange', generating: false }]),
+        plain([{ type: 'generating/didChange', generating: true, requestId: `r${id}` }, { type: 'chat/started', requestId: `r${id}`, user, assistantId: `a${id}` }, ...hostile.pieces.map((piece): ToWebview => ({ type: 'chat/delta', requestId: `r${id}`, assistantId: `a${id}`, text: piece }))]),
+        plain([{ type: 'chat/done', requestId: `r${id}`, item: answer(text) }, { type: 'generating/didChange', generating: false }]),
       ];
     case 'assistantRestored':
       return [plain([bootstrap([user, answer(text)])])];
     case 'olderPage':
       return [plain([bootstrap([{ kind: 'user', id: `n${id}`, at, text: 'newest' }], true), { type: 'timeline/older', conversationId: 'c-fuzz', items: [user, answer(text)], hasOlder: false }])];
     case 'user':
-      return [plain([{ type: 'chat/started', user: { ...user, text }, assistantId: `a${id}` }, { type: 'chat/done', item: answer('ok') }])];
+      return [plain([{ type: 'chat/started', requestId: `r${id}`, user: { ...user, text }, assistantId: `a${id}` }, { type: 'chat/done', requestId: `r${id}`, item: answer('ok') }])];
     case 'summary':
       return [
         plain(
@@ -222,7 +222,7 @@ function stepsFor(hostile: HostileCase): RenderArg[] {
         ),
       ];
     case 'error':
-      return [plain([{ type: 'chat/failed', error: { kind: 'error', id: `e${id}`, at, errorKind: 'server', message: text, retryable: true } }])];
+      return [plain([{ type: 'chat/failed', requestId: `r${id}`, error: { kind: 'error', id: `e${id}`, at, errorKind: 'server', message: text, retryable: true } }])];
     case 'title': {
       const conversations = [
         { id: 'c-fuzz', title: text, createdAt: at, updatedAt: at, messageCount: 2 },
@@ -254,11 +254,11 @@ function stepsFor(hostile: HostileCase): RenderArg[] {
         plain([{ type: 'attachments/didChange', conversationId: 'c-fuzz', chips: [] }]),
       ];
     case 'attachedName':
-      return [plain([{ type: 'chat/started', user: { ...user, attachments: [{ kind: 'file', label: text, tokens: 42, pinned: true }, { kind: 'selection', label: text, tokens: 7 }] }, assistantId: `a${id}` }, { type: 'chat/done', item: answer('ok') }])];
+      return [plain([{ type: 'chat/started', requestId: `r${id}`, user: { ...user, attachments: [{ kind: 'file', label: text, tokens: 42, pinned: true }, { kind: 'selection', label: text, tokens: 7 }] }, assistantId: `a${id}` }, { type: 'chat/done', requestId: `r${id}`, item: answer('ok') }])];
     case 'attachFailed':
       return [plain([{ type: 'context/attachFailed', itemId: `file:0:${id}`, message: text, canTruncate: id % 2 === 0 }])];
     case 'draft':
-      return [plain([{ type: 'chat/failed', error: { kind: 'error', id: `e${id}`, at, errorKind: 'connection', message: 'The connection to the API dropped.', retryable: true }, draft: text }])];
+      return [plain([{ type: 'chat/failed', requestId: `r${id}`, error: { kind: 'error', id: `e${id}`, at, errorKind: 'connection', message: 'The connection to the API dropped.', retryable: true }, draft: text }])];
   }
 }
 

@@ -18,4 +18,25 @@ suite('isToHost: the host edge checks every field the chat view may send', () =>
     assert.equal(isToHost({ type: 'link/open' }), false);
     assert.equal(isToHost(null), false);
   });
+
+  test('requests about a turn name their request and their conversation', () => {
+    const turn = { requestId: 'w-1', conversationId: 'c-1' };
+    assert.ok(isToHost({ type: 'chat/send', text: 'hi', ...turn }));
+    assert.ok(isToHost({ type: 'chat/editLast', text: 'hi again', ...turn }));
+    assert.ok(isToHost({ type: 'chat/retry', ...turn }));
+    assert.ok(isToHost({ type: 'chat/continue', ...turn }));
+    assert.ok(isToHost({ type: 'conversation/compact', ...turn }));
+    assert.ok(isToHost({ type: 'chat/cancel', requestId: 'w-1' }));
+  });
+
+  test('refuses turn requests without an id or a conversation, and a stop that names nothing', () => {
+    assert.equal(isToHost({ type: 'chat/send', text: 'hi' }), false);
+    assert.equal(isToHost({ type: 'chat/send', text: 'hi', requestId: 'w-1' }), false);
+    assert.equal(isToHost({ type: 'chat/send', text: 'hi', conversationId: 'c-1' }), false);
+    assert.equal(isToHost({ type: 'chat/retry', requestId: '', conversationId: 'c-1' }), false);
+    assert.equal(isToHost({ type: 'chat/continue', requestId: 7, conversationId: 'c-1' }), false);
+    assert.equal(isToHost({ type: 'conversation/compact', requestId: 'w-1', conversationId: 'c'.repeat(300) }), false);
+    assert.equal(isToHost({ type: 'chat/cancel' }), false);
+    assert.equal(isToHost({ type: 'chat/cancel', requestId: 'x'.repeat(300) }), false);
+  });
 });

@@ -119,7 +119,7 @@ suite('webview state', () => {
       { type: 'conversations/didChange', conversations: [], activeTitle: 'Renamed' },
       { type: 'backend/didChange', backend: { kind: 'api', keySource: 'environment' } },
       { type: 'meter/didChange', meter: { ...meter, contextTokens: 1 } },
-      { type: 'chat/delta', assistantId: 'a1', text: 'ignored' },
+      { type: 'chat/delta', requestId: 'r1', assistantId: 'a1', text: 'ignored' },
     ];
     const next = updates.reduce(reduceSnapshot, snapshot);
     assert.equal(next.generating, true);
@@ -130,5 +130,16 @@ suite('webview state', () => {
     assert.equal(next.backend.kind, 'api');
     assert.equal(next.meter.contextTokens, 1);
     assert.equal(snapshot.generating, false, 'the reducer does not mutate its input');
+  });
+
+  test('knows which request is being answered until the answer ends, so Stop can name it', () => {
+    const snapshot = snapshotOf({ ...state, generating: true, requestId: 'r0' });
+    assert.equal(snapshot.requestId, 'r0', 'a view loaded mid-answer learns it from the bootstrap');
+    const started = reduceSnapshot(snapshot, { type: 'chat/started', requestId: 'r1', assistantId: 'a1' });
+    assert.equal(started.requestId, 'r1');
+    const busy = reduceSnapshot(started, { type: 'generating/didChange', generating: true, requestId: 'r2' });
+    assert.equal(busy.requestId, 'r2');
+    const idle = reduceSnapshot(busy, { type: 'generating/didChange', generating: false });
+    assert.equal(idle.requestId, undefined);
   });
 });
