@@ -4,6 +4,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
+import { matchEol, newWorkspaceFile, resolveTarget, targetEditor, workspaceFile } from './applyTarget';
+import { applyFilePatch, isUnifiedDiff, parseUnifiedDiff } from './patch';
 
 export const PROPOSAL_SCHEME = 'marathon-proposal';
 const ACTIVE_CONTEXT_KEY = 'marathon.proposalActive';
@@ -44,8 +46,6 @@ export interface ReviewRequest {
   isNew: boolean;
   beforeApply?: (previous: string | undefined) => Promise<void>;
 }
-
-type Target = { uri: vscode.Uri; code: string; selection?: vscode.Selection } | { refused: string };
 
 export interface ProposalDeps {
   logger: Logger;
@@ -105,6 +105,9 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
         });
       return undefined;
     }
+    if (isUnifiedDiff(request.code, request.language)) {
+      return this.proposePatch(request);
+    }
     const target = await resolveTarget(request);
     if ('refused' in target) {
       void vscode.window.showWarningMessage(`Marathon: ${target.refused}`);
@@ -116,16 +119,86 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
       target.selection !== undefined && !target.selection.isEmpty
         ? original.slice(0, document.offsetAt(target.selection.start)) + target.code + original.slice(document.offsetAt(target.selection.end))
         : matchEol(target.code, document.eol);
+    return this.show(document, content);
+  }
+
+  /**
+   * A unified diff is applied as a patch to each file it names (or to the open editor when it names
+   * none), and each result is shown in the diff editor. Hunks that do not fit the file are refused
+   * with a message and nothing opens.
+   */
+  private async proposePatch(request: ApplyRequest): Promise<vscode.Uri | undefined> {
+    const parsed = parseUnifiedDiff(request.code);
+    if ('refused' in parsed) {
+      void vscode.window.showWarningMessage(`Marathon: ${parsed.refused}`);
+      return undefined;
+    }
+    // First check every file, so a diff is shown whole or not at all.
+    const planned: Array<{ document: vscode.TextDocument; content: string } | { target: vscode.Uri; content: string }> = [];
+    for (const file of parsed.files) {
+      const refuse = (reason: string) => {
+        void vscode.window.showWarningMessage(`Marathon: ${reason}`);
+        return undefined;
+      };
+      if (file.isDelete) {
+        return refuse(`the diff deletes ${file.path ?? 'a file'}; Apply does not delete files. Delete it yourself if you agree.`);
+      }
+      const named = file.path ?? (parsed.files.length === 1 ? request.path?.trim() || undefined : undefined);
+      if (file.isNew) {
+        const target = named === undefined ? undefined : await newWorkspaceFile(named);
+        if (target === undefined) {
+          return refuse(`the diff creates ${named ?? 'a file without a name'}, which is not a new file in this workspace.`);
+        }
+        const result = applyFilePatch('', file);
+        if ('refused' in result) {
+          return refuse(result.refused);
+        }
+        planned.push({ target, content: result.text });
+        continue;
+      }
+      let uri = named === undefined ? undefined : await workspaceFile(named);
+      if (uri === undefined && parsed.files.length === 1) {
+        uri = targetEditor()?.document.uri;
+        if (named !== undefined && uri !== undefined && !uri.path.endsWith('/' + path.posix.basename(named))) {
+          uri = undefined;
+        }
+      }
+      if (uri === undefined) {
+        return refuse(
+          named === undefined
+            ? 'the diff names no file. Open the file it changes, then choose Apply again.'
+            : `${named} (named in the diff) is not a file in this workspace.`,
+        );
+      }
+      const document = await vscode.workspace.openTextDocument(uri);
+      const result = applyFilePatch(document.getText(), { ...file, path: vscode.workspace.asRelativePath(uri) });
+      if ('refused' in result) {
+        this.deps.logger.info(`[Apply] refused a diff that does not match ${vscode.workspace.asRelativePath(uri)}`);
+        return refuse(result.refused);
+      }
+      planned.push({ document, content: result.text });
+    }
+    let first: vscode.Uri | undefined;
+    for (const plan of planned) {
+      const uri = 'document' in plan ? await this.show(plan.document, plan.content) : (await this.review({ target: plan.target, original: '', content: plan.content, isNew: true })).uri;
+      first ??= uri;
+    }
+    return first;
+  }
+
+  /** Opens the diff of `document` against `content` as a proposal, with the Apply/Discard notification. */
+  private async show(document: vscode.TextDocument, content: string): Promise<vscode.Uri | undefined> {
+    const original = document.getText();
     if (content === original) {
       void vscode.window.showInformationMessage('Marathon: the file already contains this code; nothing to apply.');
       return undefined;
     }
-    const name = path.posix.basename(target.uri.path);
+    const name = path.posix.basename(document.uri.path);
     // The file name stays last so the diff editor picks the right language for the proposal.
     const uri = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${++this.counter}/${name}` });
-    this.proposals.set(uri.toString(), { uri, target: target.uri, original, content, wasDirty: document.isDirty });
-    this.deps.logger.info(`[Apply] proposing a change to ${vscode.workspace.asRelativePath(target.uri)}`);
-    await vscode.commands.executeCommand('vscode.diff', target.uri, uri, `Marathon: proposed change ↔ ${name}`, { preview: false });
+    this.proposals.set(uri.toString(), { uri, target: document.uri, original, content, wasDirty: document.isDirty });
+    this.deps.logger.info(`[Apply] proposing a change to ${vscode.workspace.asRelativePath(document.uri)}`);
+    await vscode.commands.executeCommand('vscode.diff', document.uri, uri, `Marathon: proposed change ↔ ${name}`, { preview: false });
     this.updateContext();
     // Not awaited: the editor-title buttons and commands work as well, and tests use those.
     void vscode.window.showInformationMessage(`Marathon: apply the proposed change to ${name}?`, 'Apply', 'Discard').then(async (choice) => {
@@ -307,71 +380,6 @@ function proposalUriOf(tab: vscode.Tab): vscode.Uri | undefined {
 function activeProposalUri(): vscode.Uri | undefined {
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
   return tab === undefined ? undefined : proposalUriOf(tab);
-}
-
-/** A first line such as `// src/a.ts`, `# file: tools/x.py` or `<!-- index.html -->`. */
-const PATH_COMMENT = /^\s*(?:\/\/|#|--|;|\/\*|<!--)\s*(?:(?:file(?:name|path)?|path)\s*:\s*)?([\w@.\-/\\]+\.[\w-]+)\s*(?:\*\/|-->)?\s*$/i;
-
-async function resolveTarget(request: ApplyRequest): Promise<Target> {
-  if (request.path !== undefined && request.path.trim() !== '') {
-    const uri = await workspaceFile(request.path.trim());
-    return uri === undefined
-      ? { refused: `${request.path.trim()} (named in the code block) is not a file in this workspace.` }
-      : { uri, code: request.code, selection: selectionIn(uri) };
-  }
-  const newline = request.code.indexOf('\n');
-  const firstLine = newline < 0 ? request.code : request.code.slice(0, newline);
-  const named = PATH_COMMENT.exec(firstLine)?.[1];
-  if (named !== undefined) {
-    const uri = await workspaceFile(named);
-    if (uri !== undefined) {
-      // The comment labels the block; keep it only if the file itself starts with it.
-      const fileStart = (await vscode.workspace.openTextDocument(uri)).lineAt(0).text;
-      const code = fileStart.trim() === firstLine.trim() || newline < 0 ? request.code : request.code.slice(newline + 1);
-      return { uri, code, selection: selectionIn(uri) };
-    }
-  }
-  const editor = targetEditor();
-  if (editor === undefined) {
-    return { refused: 'open the file to apply the code to (or name it in the code block, as in ```ts src/a.ts), then choose Apply again.' };
-  }
-  return { uri: editor.document.uri, code: request.code, selection: editor.selection };
-}
-
-/** The editor the user last worked in; the chat view itself is not a text editor. */
-function targetEditor(): vscode.TextEditor | undefined {
-  const usable = (editor: vscode.TextEditor | undefined) =>
-    editor !== undefined && (editor.document.uri.scheme === 'file' || editor.document.uri.scheme === 'untitled') ? editor : undefined;
-  return usable(vscode.window.activeTextEditor) ?? vscode.window.visibleTextEditors.map(usable).find((editor) => editor !== undefined);
-}
-
-function selectionIn(uri: vscode.Uri): vscode.Selection | undefined {
-  return targetEditor()?.document.uri.toString() === uri.toString() ? targetEditor()?.selection : undefined;
-}
-
-/** Resolves a workspace-relative path to an existing file; paths that leave the workspace are refused. */
-async function workspaceFile(relative: string): Promise<vscode.Uri | undefined> {
-  const normalized = path.posix.normalize(relative.replace(/\\/g, '/').replace(/^\.\//, ''));
-  if (normalized.startsWith('..') || path.posix.isAbsolute(normalized)) {
-    return undefined;
-  }
-  for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const uri = vscode.Uri.joinPath(folder.uri, normalized);
-    try {
-      const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.type & vscode.FileType.File) {
-        return uri;
-      }
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
-}
-
-function matchEol(text: string, eol: vscode.EndOfLine): string {
-  const lf = text.replace(/\r\n/g, '\n');
-  return eol === vscode.EndOfLine.CRLF ? lf.replace(/\n/g, '\r\n') : lf;
 }
 
 /** The smallest single replacement that turns `before` into `after`, so markers and folding outside it survive. */

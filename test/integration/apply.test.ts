@@ -150,6 +150,36 @@ suite('Apply: code from the chat as a diff the user accepts', () => {
     }
   });
 
+  test('a ```diff block is applied as a patch: the diff editor shows the patched file, and Apply writes it', async () => {
+    const diff = '--- a/apply-test/target.ts\n+++ b/apply-test/target.ts\n@@ -1,3 +1,3 @@\n export const a = 1;\n-export const b = 2;\n+export const b = 20;\n export const c = 3;\n';
+    // The other file is active: the diff's own file name decides the target.
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(other));
+    const uri = await api.proposals.propose({ code: diff, language: 'diff' });
+    assert.ok(uri, 'a proposal was made');
+    const patched = ORIGINAL.replace('b = 2', 'b = 20');
+    assert.equal((await vscode.workspace.openTextDocument(uri)).getText(), patched, 'the proposal is the patched file, not the diff text');
+    assert.equal(diffTabs()[0]?.original.toString(), target.toString());
+    assert.equal(await disk(target), ORIGINAL, 'nothing written yet');
+    assert.equal(await api.proposals.accept(uri), true);
+    assert.equal(await disk(target), patched);
+  });
+
+  test('a diff without file names patches the active editor', async () => {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(other));
+    const uri = await api.proposals.propose({ code: '@@ -1 +1 @@\n-export const other = 1;\n+export const other = 10;\n', language: 'diff' });
+    assert.ok(uri);
+    assert.equal(diffTabs()[0]?.original.toString(), other.toString());
+    assert.equal((await vscode.workspace.openTextDocument(uri)).getText(), 'export const other = 10;\n');
+  });
+
+  test('a diff whose hunks do not match the file is refused and opens nothing', async () => {
+    const diff = '--- a/apply-test/target.ts\n+++ b/apply-test/target.ts\n@@ -2 +2 @@\n-export const b = 999;\n+export const b = 20;\n';
+    assert.equal(await api.proposals.propose({ code: diff, language: 'diff' }), undefined);
+    assert.equal(diffTabs().length, 0);
+    assert.equal(api.proposals.pending, 0);
+    assert.equal(await disk(target), ORIGINAL);
+  });
+
   test('the applied edit is the smallest replacement, so the rest of the file keeps its markers', () => {
     assert.deepEqual(minimalChange('abcdef', 'abXYef'), { start: 2, end: 4, text: 'XY' });
     assert.deepEqual(minimalChange('same', 'same'), { start: 4, end: 4, text: '' });

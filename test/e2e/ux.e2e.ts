@@ -1,0 +1,72 @@
+// What a newcomer meets first, end to end: Apply on a unified diff, attachments across hide/show and
+// reload, the demo's scenes, and the chat in the sidebar at its default width.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { e2eFolder, emulator, newConversation, openChat, openFile, runCommand, screenshot, sendAndWait, test, waitUntil } from './harness';
+
+const lastAnswer = (frame: Frame) => frame.locator('[data-testid="msg-assistant"]').last();
+
+async function fail(message: string): Promise<never> {
+  throw new Error(message);
+}
+
+/** The text of the modified (right) side of the open diff editor (Monaco renders spaces as no-break spaces). */
+async function diffModifiedText(page: Page): Promise<string> {
+  return (await page.locator('.monaco-diff-editor .editor.modified .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+}
+
+test('Apply on a ```diff block applies the patch: the diff editor shows the patched file, Apply writes it, a stale diff is refused', async (page) => {
+  const file = path.join(e2eFolder, 'src', 'inventory.ts');
+  const original = fs.readFileSync(file, 'utf8');
+  const patched = original.replace('threshold = 5', 'threshold = 10');
+  const diff = [
+    '--- a/src/inventory.ts',
+    '+++ b/src/inventory.ts',
+    '@@ -11,3 +11,3 @@',
+    '-export function lowStock(items: Item[], threshold = 5): Item[] {',
+    '+export function lowStock(items: Item[], threshold = 10): Item[] {',
+    '   return items.filter((item) => item.quantity < threshold);',
+    ' }',
+  ].join('\n');
+  await runCommand(page, 'View: Close All Editors');
+  await openFile(page, 'inventory.ts');
+  const frame = await openChat(page);
+  await newConversation(frame);
+  await emulator('script', {
+    replies: [
+      { text: 'Raise the threshold:\n\n```diff\n' + diff + '\n```\n' },
+      { text: 'Against an older file:\n\n```diff\n' + diff.replace('threshold = 5', 'threshold = 7') + '\n```\n' },
+    ],
+  });
+  await sendAndWait(frame, 'Raise the low-stock threshold as a diff');
+  await lastAnswer(frame).locator('[data-testid="code-apply"]').click();
+  const diffTab = page.locator('.tabs-container .tab', { hasText: 'proposed change' });
+  await diffTab.waitFor({ timeout: 15_000 });
+  await page.locator('.monaco-diff-editor').first().waitFor();
+  await waitUntil('the diff editor shows the patched file', async () => (await diffModifiedText(page)).includes('threshold = 10'));
+  const shown = await diffModifiedText(page);
+  if (shown.includes('@@') || shown.includes('+++ b/')) {
+    await fail('the proposal shows the diff text instead of the patched file');
+  }
+  if (fs.readFileSync(file, 'utf8') !== original) {
+    await fail('the file changed before the user accepted');
+  }
+  await screenshot(page, 'ux-apply-diff-patch');
+  await page.locator('.editor-actions .action-label[aria-label^="Apply Proposed Change"]').first().click();
+  await waitUntil('the patched file is written to disk', async () => fs.readFileSync(file, 'utf8') === patched);
+  await diffTab.waitFor({ state: 'detached', timeout: 10_000 });
+
+  // The same diff no longer matches (the line now reads 10): refused with a message, nothing opens.
+  await sendAndWait(frame, 'And against the old file?');
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await lastAnswer(frame).locator('[data-testid="code-apply"]').click();
+  await page.locator('.notification-toast', { hasText: 'does not match src/inventory.ts' }).first().waitFor({ timeout: 15_000 });
+  await screenshot(page, 'ux-apply-diff-refused');
+  if ((await diffTab.count()) > 0) {
+    await fail('a diff that does not match opened a proposal');
+  }
+  fs.writeFileSync(file, original);
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await runCommand(page, 'View: Close All Editors');
+});
