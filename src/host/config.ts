@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { ChatMode, CompactionMode } from '../shared/protocol';
 import { MIN_TRIGGER_TOKENS } from '../core/betas';
+import type { SessionSettings } from '../core/session';
 import type { ModelPrice } from '../core/usage';
 
 export interface MarathonSettings {
@@ -113,5 +114,33 @@ export function readAgentSettings(): AgentSettings {
     maxToolIterations: integer('agent.maxToolIterations', 25, 1, 500),
     commandTimeoutSeconds: integer('agent.commandTimeoutSeconds', 120, 1, 3600),
     maxOutputBytes: integer('agent.maxOutputBytes', 32 * 1024, 1024, 1024 * 1024),
+  };
+}
+
+/** What the Models API says of a model, where it has been asked. */
+export interface ModelFacts {
+  contextWindow(model: string): number;
+  compactionSupported(model: string): boolean;
+}
+
+/**
+ * The settings of one turn, read from the validated settings above; the session takes them once at
+ * the start of each turn, so a change applies from the next turn on.
+ */
+export function readSessionSettings(models: ModelFacts, agentAvailable: boolean): SessionSettings {
+  const settings = readSettings().settings;
+  const agent = readAgentSettings();
+  return {
+    model: settings.model,
+    maxTokens: settings.maxTokens,
+    triggerTokens: settings.triggerTokens,
+    instructions: settings.instructions,
+    mode: settings.mode,
+    keepRecentTurns: settings.keepRecentTurns,
+    contextWindow: models.contextWindow(settings.model),
+    compactionSupported: models.compactionSupported(settings.model),
+    prices: settings.prices,
+    chatMode: agentAvailable ? agent.mode : 'ask',
+    maxToolIterations: agent.maxToolIterations,
   };
 }

@@ -1,11 +1,11 @@
 // Opens a conversation's session with everything it needs from the host: the backend's client, the
-// settings of each turn, the system prompt, agent tools and pinned files.
+// settings of each turn (read once per turn), the system prompt, agent tools and pinned files.
 import type { Logger } from '../core/ports';
-import type { ConversationSession, SessionSettings } from '../core/session';
+import type { ConversationSession } from '../core/session';
 import type { JsonlConversationStore } from '../core/store';
 import type { AgentMode } from './agent';
 import type { Backend } from './backend/backend';
-import { readAgentSettings, readSettings, type MarathonSettings } from './config';
+import { readSessionSettings } from './config';
 import type { ContextService } from './context/service';
 import { loadEngine } from './engine';
 import { buildSystemPrompt } from './systemPrompt';
@@ -26,7 +26,7 @@ export class SessionFactory {
       store,
       conversationId: id,
       client: () => this.deps.backend.client(),
-      settings: () => this.settings(),
+      settings: () => readSessionSettings(this.deps.backend.models, this.deps.agent !== undefined),
       systemPrompt: buildSystemPrompt,
       tools: this.deps.agent?.tools,
       pinnedBlocks: () => this.deps.workspaceContext?.pinnedBlocks(id) ?? Promise.resolve([]),
@@ -34,24 +34,6 @@ export class SessionFactory {
       retry: retryPolicyFromEnvironment(),
       idleTimeoutMs: Number(process.env.MARATHON_IDLE_TIMEOUT_MS) || undefined,
     });
-  }
-
-  private settings(): SessionSettings {
-    const settings: MarathonSettings = readSettings().settings;
-    const models = this.deps.backend.models;
-    return {
-      model: settings.model,
-      maxTokens: settings.maxTokens,
-      triggerTokens: settings.triggerTokens,
-      instructions: settings.instructions,
-      mode: settings.mode,
-      keepRecentTurns: settings.keepRecentTurns,
-      contextWindow: models.contextWindow(settings.model),
-      compactionSupported: models.compactionSupported(settings.model),
-      prices: settings.prices,
-      chatMode: this.deps.agent ? readAgentSettings().mode : 'ask',
-      maxToolIterations: readAgentSettings().maxToolIterations,
-    };
   }
 }
 

@@ -334,4 +334,39 @@ suite('ConversationSession against the emulator', function () {
     assert.equal(request!.body.context_management, undefined);
     assert.equal(of('turnFinished').length, 1);
   });
+  test('reads the settings once per turn: a change while a turn runs applies from the next turn on', async () => {
+    let reads = 0;
+    const id = (await store.create()).id;
+    const session = await ConversationSession.open({
+      store,
+      conversationId: id,
+      client: () => createClient({ apiKey: 'test-key', baseURL: emulator.url }),
+      settings: () => {
+        reads++;
+        return settings;
+      },
+      systemPrompt: async () => 'You are a test assistant.',
+      logger: silentLogger,
+      retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    });
+    let changed = false;
+    session.onEvent((event) => {
+      if (event.type === 'textDelta' && !changed) {
+        changed = true;
+        settings = { ...settings, maxTokens: 2048, mode: 'manual' };
+      }
+    });
+    // The first answer pauses, so the turn sends a second request after the change.
+    await control('script', { replies: [{ text: 'Part one', stopReason: 'pause_turn' }, { text: 'Part two.' }, { text: 'Next turn.' }] });
+    reads = 0;
+    await session.send('Go');
+    assert.equal(reads, 1, 'one settings read for the whole turn');
+    const turn = (await requests()).map((request) => request.body as Recorded['body'] & { max_tokens: number });
+    assert.equal(turn.length, 2);
+    assert.deepEqual(turn.map((body) => [body.max_tokens, body.context_management !== undefined]), [[1024, true], [1024, true]]);
+    await session.send('Again');
+    const next = (await requests()).at(-1)!.body as Recorded['body'] & { max_tokens: number };
+    assert.equal(next.max_tokens, 2048);
+    assert.equal(next.context_management, undefined);
+  });
 });
