@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     maxFileBytes: () => readSettings().settings.maxFileBytes,
     terminal,
   });
-  const mcp = new McpService({ logger, secrets: context.secrets, memento: context.workspaceState, clientVersion: String(context.extension.packageJSON.version ?? '0.0.0') });
+  const mcp = new McpService({ logger, secrets: context.secrets, memento: context.workspaceState, clientVersion: (context.extension.packageJSON as { version?: string }).version ?? '0.0.0' });
   const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath, mcp: mcp.tools });
   const controller = new ChatController(context, keys, logger, proposals, workspaceContext, agent);
   const provider = new ChatViewProvider(context.extensionUri, controller, logger);

@@ -216,7 +216,7 @@ export class JsonlConversationStore implements ConversationStore {
       // Serialized now, so that the caller mutating the record afterwards changes nothing.
       line = serializeRecord(record);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     // Enqueued synchronously, before any await, so that concurrent appends keep their call order.
     return this.enqueue(id, async () => {

@@ -307,7 +307,7 @@ export async function tokensBench(emulator: EmulatorControl, turns: number, toke
           messages: withCacheBreakpoints(history) as never,
         });
         history.push({ role: 'assistant', content: response.content as unknown as StoredBlock[] });
-        account(billing, response.usage as unknown as ApiUsage, turn > 2);
+        account(billing, response.usage, turn > 2);
         billing.turns++;
       } catch {
         history.pop();

@@ -13,7 +13,7 @@ import { chatFrame, emulator, newConversation, openChat, reloadWindow, runFromPa
 const ROOT = path.resolve(resultsDir, '..');
 
 async function inPage<T>(target: Frame | Page, body: string): Promise<T> {
-  return (await target.evaluate(`(() => { ${body} })()`)) as T;
+  return (await target.evaluate(`(() => { ${body} })()`));
 }
 
 /**

@@ -36,7 +36,7 @@ const markers = (frame: Frame) => frame.locator('[data-testid="msg-compaction"]'
  * build has no DOM typings (adding them would leak DOM globals into the Node code).
  */
 async function inPage<T>(target: Frame | Page, body: string): Promise<T> {
-  return (await target.evaluate(`(() => { ${body} })()`)) as T;
+  return (await target.evaluate(`(() => { ${body} })()`));
 }
 
 async function pwned(frame: Frame): Promise<unknown> {

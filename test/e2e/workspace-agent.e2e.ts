@@ -108,7 +108,7 @@ test('Agent mode: a tool card waits for approval, the edit is reviewed in a diff
   // The timeline is windowed: bring the first message of this conversation back into view.
   const userMessage = frame.locator('[data-testid="msg-user"]', { hasText: 'Raise the default low-stock threshold' });
   for (let tries = 0; tries < 20 && (await userMessage.count()) === 0; tries++) {
-    await frame.locator('[data-testid="timeline"]').evaluate((element) => element.scrollTo({ top: 0 }));
+    await frame.locator('[data-testid="timeline"]').evaluate((element: { scrollTo(options: { top: number }): void }) => element.scrollTo({ top: 0 }));
     await page.waitForTimeout(150);
   }
   await userMessage.scrollIntoViewIfNeeded();

@@ -199,7 +199,7 @@ function parseReply(value: JsonValue): ScriptedReply {
   if (toolUse !== undefined && !(Array.isArray(toolUse) && toolUse.every((t) => isObject(t) && typeof t['name'] === 'string'))) {
     throw invalidRequest('toolUse: expected [{name, input, id?}]');
   }
-  return value as unknown as ScriptedReply;
+  return value;
 }
 
 export function parseReplies(body: JsonValue): ScriptedReply[] {
@@ -234,5 +234,5 @@ export function parseConfigPatch(body: JsonValue): ConfigPatch {
     else {throw invalidRequest(`${key}: unknown config key`);}
   }
   if (body['charsPerToken'] !== undefined && !(Number(body['charsPerToken']) > 0)) {throw invalidRequest('charsPerToken: must be > 0');}
-  return body as unknown as ConfigPatch;
+  return body;
 }

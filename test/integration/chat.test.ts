@@ -29,17 +29,14 @@ suite('Marathon in a real extension host', () => {
   test('activates only on demand and registers its commands', async () => {
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
     // Only the chat editor tab's restore after a reload; everything else activates implicitly.
-    assert.deepEqual(extension.packageJSON.activationEvents, ['onWebviewPanel:marathon.chatPanel']);
+    assert.deepEqual((extension.packageJSON as { activationEvents?: string[] }).activationEvents, ['onWebviewPanel:marathon.chatPanel']);
     const commands = await vscode.commands.getCommands(true);
     for (const id of ['marathon.newConversation', 'marathon.setApiKey', 'marathon.clearApiKey', 'marathon.stop', 'marathon.showLog']) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
   });
 
-  test('contributes the settings with their defaults and the API minimum trigger', () => {
-    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
-    const properties = extension.packageJSON.contributes.configuration.properties;
-    assert.equal(properties['marathon.compaction.triggerTokens'].minimum, 50000);
+  test('a fresh install uses the default model and compacts at 150,000 tokens', () => {
     const config = vscode.workspace.getConfiguration('marathon');
     assert.equal(config.get('model'), 'claude-sonnet-5-5');
     assert.equal(config.get('compaction.triggerTokens'), 150000);

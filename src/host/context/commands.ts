@@ -39,7 +39,7 @@ export function registerContextCommands(controller: ChatController, context: Con
     vscode.commands.registerCommand('marathon.addFileToChat', async (clicked?: unknown, selected?: unknown): Promise<AttachResult[]> => {
       // The explorer passes the clicked item and the whole selection; an editor passes its file.
       const uris = (Array.isArray(selected) && selected.every((item) => item instanceof vscode.Uri) && selected.length > 0
-        ? (selected as vscode.Uri[])
+        ? (selected)
         : clicked instanceof vscode.Uri
           ? [clicked]
           : [vscode.window.activeTextEditor?.document.uri].filter((uri): uri is vscode.Uri => uri !== undefined));

@@ -11,6 +11,7 @@ function git(cwd: string, args: string[], maxBuffer: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('git', [...SAFE, ...args], { cwd, maxBuffer, windowsHide: true, timeout: 15_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout) => {
       if (error) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an Error whose `code` (ENOENT: no git) the caller reads
         reject(error);
       } else {
         resolve(stdout);

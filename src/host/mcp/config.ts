@@ -121,7 +121,7 @@ function parseServer(name: string, raw: unknown, source: ServerSource, problems:
     const headers = stringMap(raw['headers'], `${where}.headers`, problems);
     spec = { transport: type, url, headers: Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== null)) };
   } else {
-    problems.push(`${where}.type "${String(type)}" is not one of "stdio", "http", "sse".`);
+    problems.push(`${where}.type ${JSON.stringify(type) ?? 'undefined'} is not one of "stdio", "http", "sse".`);
     return undefined;
   }
   return { name, source, spec, runs: describeSpec(spec), fingerprint: fingerprintOf(name, source, spec) };
@@ -146,7 +146,7 @@ function parseInputs(raw: unknown, problems: string[]): InputDefinition[] {
       return;
     }
     if (item['type'] !== undefined && item['type'] !== 'promptString') {
-      problems.push(`inputs.${index}: only "promptString" inputs are supported; "${String(item['type'])}" is ignored.`);
+      problems.push(`inputs.${index}: only "promptString" inputs are supported; ${JSON.stringify(item['type'])} is ignored.`);
       return;
     }
     inputs.push({

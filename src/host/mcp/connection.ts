@@ -191,7 +191,7 @@ export class McpConnection {
       // The 2024-10-07 shape: a bare value.
       return { content: [{ type: 'text', text: JSON.stringify(result.toolResult) }] };
     }
-    return { content: result.content as McpCallResult['content'], structuredContent: result.structuredContent, isError: result.isError === true };
+    return { content: result.content, structuredContent: result.structuredContent, isError: result.isError === true };
   }
 
   async listResources(): Promise<ResourceInfo[]> {

@@ -60,7 +60,7 @@ function toBlocks(item: McpContent): ToolResultBlock[] {
     case 'image':
       return typeof item.data === 'string' && typeof item.mimeType === 'string' ? [imageBlock(item.data, item.mimeType, 'image')] : [];
     case 'audio':
-      return [{ type: 'text', text: `[audio of type ${String(item.mimeType)} (${describeBytes(decodedBytes(String(item.data ?? '')))}) left out: the model cannot hear it]` }];
+      return [{ type: 'text', text: `[audio of type ${String(item.mimeType)} (${describeBytes(decodedBytes(typeof item.data === 'string' ? item.data : ''))}) left out: the model cannot hear it]` }];
     case 'resource_link': {
       const link = item as Extract<McpContent, { type: 'resource_link' }>;
       const about = [link.name, link.mimeType, link.description].filter((part) => typeof part === 'string' && part !== '').join(', ');

@@ -230,7 +230,7 @@ suite('emulator: compaction contract', () => {
     const inUserTurn = await client.beta.messages.create({
       model: MODEL,
       max_tokens: 1024,
-      messages: [{ role: 'user', content: [block as BetaContentBlockParam, { type: 'text', text: 'Continue' }] }],
+      messages: [{ role: 'user', content: [block, { type: 'text', text: 'Continue' }] }],
       betas: ON_DEMAND,
     });
     assert.equal(inUserTurn.stop_reason, 'end_turn');
@@ -245,7 +245,7 @@ suite('emulator: compaction contract', () => {
     const block = await signedBlock();
     const send = (messages: BetaMessageParam[], betas = ON_DEMAND, extra: Partial<Params> = {}): Promise<BetaMessage> =>
       client.beta.messages.create({ model: MODEL, max_tokens: 1024, messages, betas, ...extra });
-    const tamper = (patch: Partial<BetaCompactionBlock>): BetaContentBlockParam => ({ ...block, ...patch }) as BetaContentBlockParam;
+    const tamper = (patch: Partial<BetaCompactionBlock>): BetaContentBlockParam => ({ ...block, ...patch });
     const signature = block.signature ?? '';
     const flipped = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
 
@@ -263,7 +263,7 @@ suite('emulator: compaction contract', () => {
       CompactionToolChangesMismatchError,
     );
     const { tool_changes: _dropped, ...withoutToolChanges } = block;
-    await assert.rejects(send([assistant([withoutToolChanges as BetaContentBlockParam]), user('x')]), CompactionToolChangesMismatchError);
+    await assert.rejects(send([assistant([withoutToolChanges]), user('x')]), CompactionToolChangesMismatchError);
     await assert.rejects(send([assistant([block]), user('x')], THRESHOLD), (err: unknown) => {
       assert.ok(err instanceof BadRequestError);
       assert.match(err.apiMessage ?? '', /^messages\.0\.content\.0: .*not one of the expected content block types/);

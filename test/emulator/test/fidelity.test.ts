@@ -49,6 +49,7 @@ function thresholdParams(pause = false, extra: Partial<Params> = {}): Params {
 function refusedWith(message: string | RegExp): (error: unknown) => boolean {
   return (error: unknown) => {
     assert.ok(error instanceof BadRequestError, String(error));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the SDK types the body as Object
     const apiMessage = (error.error as { error?: { message?: string } } | undefined)?.error?.message ?? '';
     if (typeof message === 'string') {assert.equal(apiMessage, message);}
     else {assert.match(apiMessage, message);}
@@ -314,7 +315,7 @@ suite('emulator: real-API fidelity', () => {
     assert.equal(next.stop_reason, 'end_turn');
     const tampered = { ...block, tool_changes: [] };
     await assert.rejects(
-      client.beta.messages.create({ model: MODEL, max_tokens: 256, messages: [assistant([tampered as BetaContentBlockParam]), user('Thanks')], betas: [ON_DEMAND_BETA] }),
+      client.beta.messages.create({ model: MODEL, max_tokens: 256, messages: [assistant([tampered]), user('Thanks')], betas: [ON_DEMAND_BETA] }),
       BadRequestError,
     );
   });

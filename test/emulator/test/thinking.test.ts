@@ -38,6 +38,7 @@ function wire(message: object): Record<string, unknown> {
 
 /** The API's own message of an SDK error (the SDK's `message` is status + the JSON body). */
 function apiMessage(error: BadRequestError): string {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the SDK types the body as Object
   const body = error.error as { error?: { message?: string } } | undefined;
   return body?.error?.message ?? error.message;
 }
@@ -59,7 +60,7 @@ suite('emulator: thinking contract', () => {
     messages,
     ...extra,
   });
-  const adaptive = (extra: Record<string, unknown> = {}): Params['thinking'] => ({ type: 'adaptive', display: 'summarized', ...extra }) as Params['thinking'];
+  const adaptive = (extra: Record<string, unknown> = {}): Params['thinking'] => ({ type: 'adaptive', display: 'summarized', ...extra });
 
   async function rejected(request: Params, pattern: RegExp): Promise<void> {
     await assert.rejects(client.beta.messages.create(request), (error: unknown) => {
