@@ -1,6 +1,7 @@
 // The bounded request state of one conversation: the last compaction block and what follows it.
 // Everything older stays on disk for the user to scroll; it is never sent again.
 import type { ConversationRecord, StoredBlock } from './records';
+import { withoutThinking } from './thinking';
 
 export interface ApiMessage {
   role: 'user' | 'assistant';
@@ -15,6 +16,16 @@ interface Entry {
   message: ApiMessage;
   /** Pinned files re-sent after a compaction: not something the user typed, and never put back (fresh copies are). */
   pinned?: true;
+  /**
+   * Its thinking no longer verifies: it was made on a prefix that is gone (put back after a compaction,
+   * kept after an on-demand block with messages summarized around it, behind a trim). Requests leave
+   * those blocks out (thinking reference §4); the record keeps them.
+   */
+  unbound?: true;
+}
+
+function unbound(entry: Entry): Entry {
+  return entry.message.role === 'assistant' ? { ...entry, unbound: true } : entry;
 }
 
 /** A compaction block with a real summary; `content: null` blocks are failed compactions (no-ops). */
@@ -180,6 +191,8 @@ export class RequestHistory {
   private anchor: ApiMessage | undefined;
   private anchorSigned = false;
   private entries: Entry[] = [];
+  /** Counts compactions applied: a new epoch starts a new prefix, so the system prompt may change with it. */
+  epoch = 0;
 
   /** True while the conversation carries an on-demand (signed) block: threshold compaction is then refused by the API. */
   get signed(): boolean {
@@ -214,6 +227,7 @@ export class RequestHistory {
       this.anchor = { role: 'assistant', content: content.slice(liveIndex) };
       this.anchorSigned = false;
       this.entries = [];
+      this.epoch++;
       return;
     }
     if (content.length > 0) {
@@ -245,7 +259,8 @@ export class RequestHistory {
     const putBack = keepRecentTurns < 0 ? [] : repairToolPairs(this.recentEntries(keepRecentTurns), 'assistant');
     this.anchor = { role: 'assistant', content: [block] };
     this.anchorSigned = false;
-    this.entries = withPinned(putBack, pinned);
+    this.entries = withPinned(putBack.map(unbound), pinned);
+    this.epoch++;
     return putBack.map((entry) => entry.recordId);
   }
 
@@ -299,10 +314,21 @@ export class RequestHistory {
     return last?.message.role === 'assistant' && hasToolUse(last.message.content);
   }
 
-  /** Messages to summarize: everything except the entries in `excludedIds` (kept after the block). */
-  messagesExcept(excludedIds: readonly string[]): ApiMessage[] {
+  /**
+   * Messages to summarize: everything except the entries in `excludedIds` (kept after the block).
+   * Thinking that no longer verifies is left out, unless `keepUnbound` (manual thinking, whose models
+   * run no prefix check and want the last tool round to open with its thinking).
+   */
+  messagesExcept(excludedIds: readonly string[], keepUnbound = false): ApiMessage[] {
     const excluded = new Set(excludedIds);
-    return mergeRoles([...(this.anchor ? [this.anchor] : []), ...this.entries.filter((entry) => !excluded.has(entry.recordId)).map((entry) => entry.message)]);
+    const sent = (entry: Entry): ApiMessage[] => {
+      if (!entry.unbound || keepUnbound) {
+        return [entry.message];
+      }
+      const content = withoutThinking(entry.message.content);
+      return content.length > 0 ? [content === entry.message.content ? entry.message : { role: entry.message.role, content }] : [];
+    };
+    return mergeRoles([...(this.anchor ? [this.anchor] : []), ...this.entries.filter((entry) => !excluded.has(entry.recordId)).flatMap(sent)]);
   }
 
   /** After an on-demand compaction: the signed block replaces everything it summarized; `keptIds` stay after it. */
@@ -312,11 +338,17 @@ export class RequestHistory {
       repairToolPairs(
         this.entries.filter((entry) => kept.has(entry.recordId)),
         'assistant',
-      ),
+      ).map(unbound),
       pinned,
     );
     this.anchor = { role: 'assistant', content: [block] };
     this.anchorSigned = true;
+    this.epoch++;
+  }
+
+  /** Marks every thinking block now in the history as no longer verifiable (after a trim, or a refusal). */
+  unbindAll(): void {
+    this.entries = this.entries.map(unbound);
   }
 
   /**
@@ -324,6 +356,16 @@ export class RequestHistory {
    * keeping at least the trailing user message. Returns the ids dropped.
    */
   trimOldest(fits: (messages: ApiMessage[]) => boolean): string[] {
+    const dropped = this.trimOldestEntries(fits);
+    if (dropped.length > 0) {
+      // What followed the dropped turns was thought on a prefix that held them.
+      this.unbindAll();
+      this.epoch++;
+    }
+    return dropped;
+  }
+
+  private trimOldestEntries(fits: (messages: ApiMessage[]) => boolean): string[] {
     if (this.entries.some(hasToolBlocks)) {
       return this.trimOldestKeepingPairs(fits);
     }
@@ -399,9 +441,16 @@ export class RequestHistory {
     this.entries = this.entries.filter((entry) => !dropped.has(entry.recordId));
   }
 
+  /** Replays a trim from the records, with what it does to the thinking after it. */
+  private replayTrim(ids: readonly string[]): void {
+    this.dropIds(ids);
+    this.unbindAll();
+    this.epoch++;
+  }
+
   /** Messages for the next request. */
-  toMessages(): ApiMessage[] {
-    return this.messagesExcept([]);
+  toMessages(keepUnbound = false): ApiMessage[] {
+    return this.messagesExcept([], keepUnbound);
   }
 
   /** The last `turns` exchanges plus a trailing unanswered user message, stripped of older compaction blocks. */
@@ -488,7 +537,7 @@ export class RequestHistory {
 
   private applyCompactionRecord(record: CompactionRecord, byId: ReadonlyMap<string, MessageRecord>): void {
     if (record.compactionKind === 'trim') {
-      this.dropIds(record.droppedIds ?? []);
+      this.replayTrim(record.droppedIds ?? []);
       return;
     }
     if (record.failed) {
@@ -505,11 +554,12 @@ export class RequestHistory {
     if (record.compactionKind === 'onDemand' && record.block) {
       this.anchor = { role: 'assistant', content: [record.block] };
       this.anchorSigned = true;
-      this.entries = withPinned(putBack, pinned);
+      this.entries = withPinned(putBack.map(unbound), pinned);
+      this.epoch++;
       return;
     }
     if (this.anchor && record.putBack) {
-      this.entries = withPinned(putBack, pinned);
+      this.entries = withPinned(putBack.map(unbound), pinned);
     }
   }
 

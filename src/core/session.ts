@@ -5,11 +5,13 @@ import { classifyError, type ClassifiedError } from './errors';
 import { RequestHistory, hasToolUse } from './history';
 import { silentLogger, type ConversationStore, type Logger, type ToolHost } from './ports';
 import { isToolResultRecord, textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
+import { hasThinking } from './thinking';
 import { assistantItem, timelineItem, toolItem } from './timeline';
 import { priceFor, usageFigures } from './usage';
 import { CompactionPolicy } from './turn/compaction';
 import { newRecordId, requestSource, usageEvent, type AssistantRecord, type MessagesClient, type SessionEvent, type TurnContext } from './turn/context';
-import { buildTurnRequest } from './turn/request';
+import { buildTurnRequest, requestThinking } from './turn/request';
+import { ThinkingGuard } from './turn/thinkingGuard';
 import { snapshotSettings, type SessionSettings } from './turn/settings';
 import { ToolLoop } from './turn/toolLoop';
 import { UsageTotals } from './turn/totals';
@@ -57,6 +59,7 @@ export class ConversationSession {
   private readonly transport: Transport;
   private readonly compaction: CompactionPolicy;
   private readonly tools = new ToolLoop();
+  private readonly thinking: ThinkingGuard;
   private abort: AbortController | undefined;
   /** Filled in by ensureHistory() before the first request. */
   private history = new RequestHistory();
@@ -69,6 +72,7 @@ export class ConversationSession {
     this.logger = deps.logger ?? silentLogger;
     this.transport = new Transport(deps.client, { ...DEFAULT_RETRY, ...deps.retry }, this.logger, deps.idleTimeoutMs);
     this.compaction = new CompactionPolicy({ transport: this.transport, pinnedBlocks: deps.pinnedBlocks });
+    this.thinking = new ThinkingGuard(deps.systemPrompt);
   }
 
   /**
@@ -110,7 +114,8 @@ export class ConversationSession {
       usage: this.usage,
       logger: this.logger,
       tools: this.deps.tools,
-      systemPrompt: () => this.deps.systemPrompt(),
+      // Stable within a conversation: thinking is bound to it (a rules change waits for the next compaction).
+      systemPrompt: () => this.thinking.systemPrompt(this.history, this.logger),
       emit: (event) => this.emit(event),
       persist: (record) => this.persist(record),
     };
@@ -287,6 +292,7 @@ export class ConversationSession {
     this.abort = abort;
     this.compaction.restartCount();
     this.emit({ type: 'generating', generating: true });
+    this.thinking.beforeTurn(ctx, requestThinking(ctx.settings));
     let toolSteps = 0;
     const maxToolSteps = Math.max(1, ctx.settings.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS);
     try {
@@ -345,8 +351,13 @@ export class ConversationSession {
         this.compaction.noteRequest(body);
         return body;
       },
-      sink: { text: (text) => this.emit({ type: 'textDelta', assistantId, text }), toolStarted: card, toolWritten: card },
-      recover: this.compaction.recovery(ctx),
+      sink: {
+        text: (text) => this.emit({ type: 'textDelta', assistantId, text }),
+        toolStarted: card,
+        toolWritten: card,
+        thinking: (part, text, start) => this.emit({ type: 'thinkingDelta', assistantId, part, text, start }),
+      },
+      recover: this.thinking.recovery(ctx, this.compaction.recovery(ctx)),
     });
   }
 
@@ -372,6 +383,7 @@ export class ConversationSession {
     const { message } = result;
     const figures = usageFigures(message.usage);
     this.compaction.noteAnswer(figures);
+    this.thinking.noteAnswer(ctx, message);
     const first = message.content[0];
     if (message.stop_reason === 'compaction' && first?.type === 'compaction') {
       return this.compaction.settlePaused(ctx, first, message, figures);
@@ -380,7 +392,7 @@ export class ConversationSession {
       await this.compaction.recordThresholdMarker(ctx, first, figures, []);
     }
     const status = message.stop_reason === 'max_tokens' ? 'cut' : message.stop_reason === 'refusal' ? 'refused' : 'done';
-    const record = await this.finishAssistant(ctx, assistantId, message.content, message.stop_reason, status, message.model, figures);
+    const record = await this.finishAssistant(ctx, assistantId, message.content, message.stop_reason, status, message.model, figures, result.thinkingMs);
     if (hasToolUse(message.content)) {
       if (message.stop_reason === 'tool_use' || message.stop_reason === 'pause_turn') {
         return record;
@@ -406,8 +418,9 @@ export class ConversationSession {
     status: AssistantRecord['status'],
     model: string,
     usage?: UsageFigures,
+    thinkingMs?: number,
   ): Promise<AssistantRecord> {
-    const record: AssistantRecord = { v: 1, kind: 'assistant', id: assistantId, at: Date.now(), content, stopReason, status, model, usage };
+    const record: AssistantRecord = { v: 1, kind: 'assistant', id: assistantId, at: Date.now(), content, stopReason, status, model, usage, ...(thinkingMs !== undefined && hasThinking(content) ? { thinkingMs } : {}) };
     await this.persist(record);
     this.history.push(record);
     if (usage) {

@@ -45,6 +45,9 @@ export class ViewHub {
       case 'textDelta':
         this.broadcast({ type: 'chat/delta', requestId, assistantId: event.assistantId, text: event.text });
         return;
+      case 'thinkingDelta':
+        this.broadcast({ type: 'chat/thinking', requestId, assistantId: event.assistantId, part: event.part, text: event.text, ...(event.start ? { start: true } : {}) });
+        return;
       case 'item':
         this.broadcast({ type: 'chat/item', item: event.item });
         return;

@@ -6,7 +6,7 @@ import type { RequestHistory } from '../history';
 import type { Logger, ToolHost } from '../ports';
 import type { ConversationRecord } from '../records';
 import type { ToolItem } from '../timeline';
-import type { RequestSource } from './request';
+import { requestThinking, type RequestSource } from './request';
 import type { SettingsSnapshot } from './settings';
 import type { UsageTotals } from './totals';
 
@@ -15,6 +15,7 @@ export type MessagesClient = Pick<Anthropic, 'beta'>;
 export type SessionEvent =
   | { type: 'turnStarted'; user?: TimelineItem; assistantId: string; replacesId?: string }
   | { type: 'textDelta'; assistantId: string; text: string }
+  | { type: 'thinkingDelta'; assistantId: string; part: 'reasoning' | 'update' | 'redacted'; text: string; start: boolean }
   | { type: 'item'; item: TimelineItem }
   | { type: 'turnFinished'; item: TimelineItem }
   | { type: 'turnFailed'; error: TimelineItem; draft?: string }
@@ -61,7 +62,10 @@ export function agentActive(ctx: Pick<TurnContext, 'settings' | 'tools'>): ctx i
 /** What every request of the turn is built from, read now. */
 export async function requestSource(ctx: TurnContext): Promise<RequestSource> {
   const external = agentActive(ctx) ? ctx.tools.externalTools?.() : undefined;
-  return { settings: ctx.settings, system: await ctx.systemPrompt(), messages: ctx.history.toMessages(), agentTools: agentTools(ctx), externalTools: external };
+  // Manual (budget) thinking runs on models without the prefix check, whose last tool round must open
+  // with its thinking: blocks that no longer verify stay in there (thinking reference §3.4).
+  const keepUnbound = requestThinking(ctx.settings)?.mode === 'budget';
+  return { settings: ctx.settings, system: await ctx.systemPrompt(), messages: ctx.history.toMessages(keepUnbound), agentTools: agentTools(ctx), externalTools: external };
 }
 
 let idCounter = 0;

@@ -6,6 +6,7 @@ import type { ExternalToolDefinition } from '../ports';
 import type { StoredBlock } from '../records';
 import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../tools';
 import type { SettingsSnapshot } from './settings';
+import { applyThinking, fallbackCapabilities, resolveThinking, type ResolvedThinking } from './thinking';
 
 export type RequestBody = Record<string, unknown>;
 
@@ -61,6 +62,14 @@ export function compactionInstructions(source: Pick<RequestSource, 'settings' | 
   return requestTools(source) !== undefined ? AGENT_COMPACTION_INSTRUCTIONS : '';
 }
 
+/** The thinking a conversation's requests carry; undefined when the settings leave it to the model. */
+export function requestThinking(settings: SettingsSnapshot): ResolvedThinking | undefined {
+  if (settings.thinking === undefined) {
+    return undefined;
+  }
+  return resolveThinking(settings.model, { ...settings.thinking, maxTokens: settings.maxTokens }, settings.thinkingCapabilities ?? fallbackCapabilities(settings.model));
+}
+
 /** The streamed request of one sampling step of a turn. */
 export function buildTurnRequest(source: RequestSource, compaction: CompactionState): RequestBody {
   const { settings } = source;
@@ -70,6 +79,10 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
     system: systemBlocks(source.system),
     messages: withCacheBreakpoints(source.messages),
   };
+  const thinking = requestThinking(settings);
+  if (thinking) {
+    applyThinking(body, thinking);
+  }
   const tools = requestTools(source);
   if (tools) {
     body.tools = tools.tools;
@@ -81,11 +94,12 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
     return body;
   }
   const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);
+  const betas = Array.isArray(body.betas) ? (body.betas as string[]) : [];
   if (compaction.signed) {
-    body.betas = [ON_DEMAND_BETA];
+    body.betas = [ON_DEMAND_BETA, ...betas];
     return body;
   }
-  body.betas = [THRESHOLD_BETA];
+  body.betas = [THRESHOLD_BETA, ...betas];
   if (settings.mode === 'manual') {
     if (compaction.hasThresholdBlock) {
       // Threshold blocks must keep their strategy declared; a trigger past the window never fires.
@@ -122,6 +136,12 @@ export function buildOnDemandRequest(source: RequestSource, messages: ApiMessage
     compaction: instructions.trim() ? { type: 'summarize', instructions } : { type: 'summarize' },
     betas: [ON_DEMAND_BETA],
   };
+  // The request's thinking applies to the summary too, and max_tokens caps both (thinking §4): the
+  // conversation's output cap leaves room for the reasoning and a summary of several thousand tokens.
+  const thinking = requestThinking(settings);
+  if (thinking) {
+    applyThinking(body, { ...thinking, maxTokens: Math.max(thinking.maxTokens, 4096 + (thinking.mode === 'off' ? 0 : 16_000)) });
+  }
   const tools = requestTools(source);
   if (tools) {
     body.tools = tools.tools;

@@ -1,6 +1,7 @@
 // The settings a turn runs with: their shape, and the frozen snapshot each turn takes once at its start.
 import type { ChatMode, CompactionMode } from '../../shared/protocol';
 import type { ModelPrice } from '../usage';
+import type { ThinkingCapabilities, ThinkingChoice } from './thinking';
 
 export interface SessionSettings {
   model: string;
@@ -17,6 +18,10 @@ export interface SessionSettings {
   maxToolIterations?: number;
   /** False when the Models API says the model cannot compact; the turn then goes without the betas. */
   compactionSupported?: boolean;
+  /** `marathon.thinking*` and `marathon.effort`; absent: requests leave thinking to the model's default. */
+  thinking?: Omit<ThinkingChoice, 'maxTokens'>;
+  /** What the model takes (Models API, else the fallback table); absent: the fallback table. */
+  thinkingCapabilities?: ThinkingCapabilities;
 }
 
 /** Settings as one turn sees them from start to end: a change made meanwhile applies to the next turn. */

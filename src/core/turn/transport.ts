@@ -22,10 +22,14 @@ export interface ApiAnswer {
   stop_reason: string | null;
   usage: ApiUsage;
   model: string;
+  /** Under the thinking binding beta: blocks the API dropped or let through unverified. */
+  input_transformations?: ReadonlyArray<{ type: string; path?: string; reason?: string }> | null;
 }
 
 export interface StreamResult {
   message?: ApiAnswer;
+  /** How long the answer thought before its first visible output. */
+  thinkingMs?: number;
   /** The text received before a failure, trimmed at the cut edge. */
   partial: StoredBlock[];
   error?: ClassifiedError;
@@ -39,6 +43,8 @@ export interface StreamSink {
   toolStarted(block: StoredBlock): void;
   /** A tool call's input is complete. */
   toolWritten(block: StoredBlock): void;
+  /** Thinking streaming in: `start` opens a block (reasoning, a progress update, or a redacted block). */
+  thinking?(part: 'reasoning' | 'update' | 'redacted', text: string, start: boolean): void;
 }
 
 /** What the caller made of a failed attempt: sent again at once, given up, or left to the retry policy. */
@@ -90,11 +96,15 @@ export class Transport {
     }
   }
 
-  /** One request without streaming (on-demand compaction), with the SDK's own retries. */
+  /**
+   * One request whose answer is wanted whole (on-demand compaction), with the SDK's own retries.
+   * Streamed all the same: SDK 1.14 refuses a non-streaming call whose max_tokens could take longer
+   * than ten minutes (thinking reference §1.1, "Streaming is required…" above ~21,333 tokens).
+   */
   async create(body: RequestBody, signal: AbortSignal): Promise<{ message: ApiAnswer } | { error: ClassifiedError }> {
     try {
       const client = await this.client();
-      const message = (await client.beta.messages.create(body as never, { signal, maxRetries: this.retry.maxRetries })) as unknown as ApiAnswer;
+      const message = (await client.beta.messages.stream(body as never, { signal, maxRetries: this.retry.maxRetries }).finalMessage()) as unknown as ApiAnswer;
       return { message };
     } catch (raw) {
       return { error: classifyError(raw) };
@@ -116,11 +126,17 @@ export class Transport {
       }, this.idleTimeoutMs);
     };
     const stream = client.beta.messages.stream(body as never, { signal: idle.signal, maxRetries: 0 });
+    const thought = new ThinkingClock();
     try {
       armIdle();
       for await (const event of stream) {
         armIdle();
-        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+        if (event.type === 'content_block_start') {
+          thought.blockStarted(event.content_block.type, sink);
+        }
+        if (event.type === 'content_block_delta' && event.delta.type === 'thinking_delta') {
+          thought.delta(event.delta.thinking, sink);
+        } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
           sink.text(event.delta.text);
         } else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
           // A card per call as soon as the model starts writing it; its input follows when complete.
@@ -133,7 +149,7 @@ export class Transport {
         }
       }
       const final = await stream.finalMessage();
-      return { message: final as unknown as ApiAnswer, partial: [] };
+      return { message: final as unknown as ApiAnswer, partial: [], thinkingMs: thought.ms() };
     } catch (raw) {
       const partial = partialText((stream.currentMessage?.content ?? []) as unknown as StoredBlock[]);
       if (stalled && !signal.aborted) {
@@ -151,6 +167,44 @@ export class Transport {
       clearTimeout(idleTimer);
       signal.removeEventListener('abort', onAbort);
     }
+  }
+}
+
+/**
+ * Follows the thinking blocks of a stream for the view: those that open the answer are reasoning,
+ * later ones progress updates (display "updates", thinking reference §2); it times the reasoning up to
+ * the first visible block.
+ */
+class ThinkingClock {
+  private startedAt: number | undefined;
+  private endedAt: number | undefined;
+  private visibleSeen = false;
+  private part: 'reasoning' | 'update' | 'redacted' | undefined;
+
+  blockStarted(type: string, sink: StreamSink): void {
+    if (type === 'thinking' || type === 'redacted_thinking') {
+      this.startedAt ??= Date.now();
+      this.part = type === 'redacted_thinking' ? 'redacted' : this.visibleSeen ? 'update' : 'reasoning';
+      sink.thinking?.(this.part, '', true);
+      return;
+    }
+    this.part = undefined;
+    if (type !== 'compaction' && !this.visibleSeen) {
+      this.visibleSeen = true;
+      if (this.startedAt !== undefined) {
+        this.endedAt = Date.now();
+      }
+    }
+  }
+
+  delta(text: string, sink: StreamSink): void {
+    if (this.part !== undefined && text !== '') {
+      sink.thinking?.(this.part, text, false);
+    }
+  }
+
+  ms(): number | undefined {
+    return this.startedAt === undefined ? undefined : (this.endedAt ?? Date.now()) - this.startedAt;
   }
 }
 
