@@ -391,7 +391,9 @@ export class ConversationSession {
     if (first?.type === 'compaction') {
       await this.compaction.recordThresholdMarker(ctx, first, figures, []);
     }
-    const status = message.stop_reason === 'max_tokens' ? 'cut' : message.stop_reason === 'refusal' ? 'refused' : 'done';
+    // Cut by the output limit or by the context window (`model_context_window_exceeded`): Continue goes on.
+    const cut = message.stop_reason === 'max_tokens' || message.stop_reason === 'model_context_window_exceeded';
+    const status = cut ? 'cut' : message.stop_reason === 'refusal' ? 'refused' : 'done';
     const record = await this.finishAssistant(ctx, assistantId, message.content, message.stop_reason, status, message.model, figures, result.thinkingMs);
     if (hasToolUse(message.content)) {
       if (message.stop_reason === 'tool_use' || message.stop_reason === 'pause_turn') {

@@ -339,8 +339,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     forcePrefixError: opts.forcePrefixError ?? false,
     redactThinking: opts.redactThinking ?? false,
     summaryDelayMs: opts.summaryDelayMs ?? 0,
-    strictCompactionBetas: opts.strictCompactionBetas ?? false,
-    maxTokensInWindow: opts.maxTokensInWindow ?? false,
+    strictCompactionBetas: opts.strictCompactionBetas ?? true,
+    maxTokensInWindow: opts.maxTokensInWindow ?? true,
     shapes: { ...DEFAULT_SHAPES, ...opts.shapes },
   };
   const state = new EmulatorState(defaults, opts.signingSecret ?? DEFAULT_SIGNING_SECRET);

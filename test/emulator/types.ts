@@ -114,10 +114,10 @@ export interface EmulatorConfig extends ThinkingSwitches {
   summaryDelayMs: number;
   /**
    * Refuse a compaction block whose strategy the request does not declare: an unsigned (threshold) block
-   * needs compact-2026-01-12 even under the on-demand beta. On by default.
+   * with content needs compact-2026-01-12 even under the on-demand beta. On by default.
    */
   strictCompactionBetas: boolean;
-  /** Refuse a request whose prompt plus `max_tokens` exceeds the window, as the API does. */
+  /** Refuse a request whose prompt plus `max_tokens` exceeds the window, as the API does. On by default. */
   maxTokensInWindow: boolean;
   /** Stream shapes other servers and proxies send (all off by default: the shapes of the reference). */
   shapes: StreamShapes;

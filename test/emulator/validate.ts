@@ -137,7 +137,8 @@ function validateCompactionBlock(block: JsonObject, where: string, ctx: Validati
   // "The API rejects compaction blocks whose strategy is undeclared" (reference §1.1): an unsigned block
   // comes from threshold compaction, so the on-demand beta alone does not declare it. The exact wording
   // of the real message is not published; this one names the field and the missing value.
-  if (!signed && ctx.strictCompactionBetas && !ctx.betas.includes(THRESHOLD_BETA)) {
+  // A null block (a failed compaction) is a no-op and declares nothing.
+  if (!signed && block['content'] !== null && block['content'] !== undefined && ctx.strictCompactionBetas && !ctx.betas.includes(THRESHOLD_BETA)) {
     throw invalidRequest(
       `${where}: this compaction block has no signature, so it comes from threshold compaction (compact_20260112), ` +
         `which requires the anthropic-beta header ${THRESHOLD_BETA}`,

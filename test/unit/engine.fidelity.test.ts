@@ -8,7 +8,8 @@ import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { TOOL_NAMES } from '../../src/core/tools';
-import type { ScriptedReply } from '../emulator/server';
+import { compactionCostOf, priceFor } from '../../src/core/usage';
+import type { ConfigPatch, Fault, ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 
 interface Recorded {
@@ -59,7 +60,9 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
     seen = 0;
   });
 
+  const configure = (patch: ConfigPatch) => emulator.state.configure(patch);
   const script = (replies: ScriptedReply[]) => emulator.state.addReplies(replies);
+  const faults = (list: Fault[]) => emulator.state.addFaults(list);
   const of = <T extends SessionEvent['type']>(type: T) => events.filter((event): event is Extract<SessionEvent, { type: T }> => event.type === type);
 
   /** Messages requests since the last call. */
@@ -124,5 +127,110 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
     }
     const stored = (await records(session)).filter((record) => record.kind === 'assistant');
     assert.deepEqual(stored[0]?.kind === 'assistant' && stored[0].content[0], { type: 'text', text: '\n\n', citations: null }, 'stored as received');
+  });
+
+  /** A conversation that went through one paused threshold compaction (its block leads the history). */
+  async function compactedByThreshold(session: ConversationSession): Promise<void> {
+    configure({ tokenMultiplier: 100 });
+    // 22,500 tokens, cached at the turn's breakpoint; then 31,300 more pass the 50,000 trigger.
+    await session.send('First: ' + 'alpha '.repeat(150));
+    await session.send('Second: ' + 'beta '.repeat(250));
+    assert.ok(of('item').some((event) => event.item.kind === 'compaction'), 'a threshold compaction ran');
+  }
+
+  // #1 ---------------------------------------------------------------------------------------------
+
+  test('#1 Compact Now works at any max_tokens (the on-demand request streams)', async () => {
+    settings.maxTokens = 64_000;
+    const session = await open();
+    await session.send('Plan the refactor of the parser');
+    assert.equal(await session.compactNow(), true, JSON.stringify(of('notice')));
+    const onDemand = takeRequests().filter((request) => request.body.compaction !== undefined);
+    assert.equal(onDemand.length, 1);
+    assert.equal(onDemand[0]!.status, 200);
+  });
+
+  // #8 ---------------------------------------------------------------------------------------------
+
+  test('#8 an on-demand request whose history holds a threshold block sends both betas', async () => {
+    configure({ strictCompactionBetas: true });
+    const session = await open();
+    await compactedByThreshold(session);
+    assert.equal(await session.compactNow(), true, JSON.stringify(of('notice')));
+    const onDemand = takeRequests().filter((request) => request.body.compaction !== undefined);
+    assert.deepEqual([...onDemand[0]!.betas].sort(), ['compact-2026-01-12', 'compact-2026-09-04']);
+    assertAllAccepted(takeRequests());
+    await session.send('After the summary');
+    assert.equal(of('turnFailed').length, 0);
+  });
+
+  // #9 ---------------------------------------------------------------------------------------------
+
+  test('#9 an on-demand request never ends on assistant text with trailing whitespace', async () => {
+    script([{ text: 'Done, see above.\n\n' }]);
+    const session = await open();
+    await session.send('Summarize the plan');
+    assert.equal(await session.compactNow(), true, JSON.stringify(of('notice')));
+    const onDemand = takeRequests().find((request) => request.body.compaction !== undefined)!;
+    const last = onDemand.body.messages.at(-1)!;
+    assert.equal(last.role, 'assistant');
+    assert.equal(last.content.at(-1)!.text, 'Done, see above.');
+    const stored = (await records(session)).find((record) => record.kind === 'assistant');
+    assert.equal(stored?.kind === 'assistant' && stored.content[0]!.text, 'Done, see above.\n\n', 'the record keeps what arrived');
+  });
+
+  // #5 ---------------------------------------------------------------------------------------------
+
+  test('#5 "input length and max_tokens exceed context limit" lowers max_tokens for that request', async () => {
+    configure({ contextWindow: 3000, maxTokensInWindow: true });
+    settings.maxTokens = 2000;
+    settings.contextWindow = 3000;
+    const session = await open();
+    await session.send('x'.repeat(6000));
+    assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
+    const requests = takeRequests();
+    const accepted = requests.filter((request) => request.status === 200);
+    assert.equal(accepted.length, 1);
+    assert.ok(accepted[0]!.body.max_tokens < 2000 && accepted[0]!.body.max_tokens >= 1024, `max_tokens ${accepted[0]!.body.max_tokens}`);
+    assert.equal(requests.filter((request) => request.body.compaction !== undefined).length, 0, 'no compaction was needed');
+    await session.send('And a short one');
+    assert.equal(takeRequests()[0]!.body.max_tokens, 2000, 'the next turn asks for the full room again first');
+    assert.equal(of('turnFailed').length, 0);
+  });
+
+  test('#5 stop_reason model_context_window_exceeded is a cut answer that offers Continue', async () => {
+    script([{ text: 'The answer ran into the window', stopReason: 'model_context_window_exceeded' }]);
+    const session = await open();
+    await session.send('Write a lot');
+    const finished = of('turnFinished').at(-1)!.item;
+    assert.equal(finished.kind === 'assistant' && finished.status, 'cut');
+  });
+
+  // #11 --------------------------------------------------------------------------------------------
+
+  test('#11 a retry-after beyond 30 s is honoured, not capped', async () => {
+    faults([{ kind: 'http', status: 429, errorType: 'rate_limit_error', retryAfter: 45 }]);
+    const session = await open();
+    const sending = session.send('Hello');
+    for (let waited = 0; of('retrying').length === 0 && waited < 200; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    session.cancel();
+    await sending;
+    assert.equal(of('retrying')[0]?.delayMs, 45_000);
+  });
+
+  // #10 --------------------------------------------------------------------------------------------
+
+  test('#10 a compaction that reads the cached prefix is priced with cache reads', async () => {
+    const session = await open();
+    await compactedByThreshold(session);
+    const all = await records(session);
+    const paused = all.find((record) => record.kind === 'assistant' && record.stopReason === 'compaction');
+    const marker = all.find((record) => record.kind === 'compaction');
+    assert.ok(paused?.kind === 'assistant' && paused.usage && marker?.kind === 'compaction');
+    assert.ok((paused.usage.compactionCacheReadTokens ?? 0) > 0, 'the summarization read the cache');
+    const expected = compactionCostOf(paused.usage, priceFor(settings.model));
+    assert.ok(Math.abs((marker.costUsd ?? 0) - expected) < 1e-9, `${marker.costUsd} vs ${expected}`);
   });
 });

@@ -4,9 +4,12 @@ import { isCompactionUnsupported, type ClassifiedError } from '../errors';
 import { isLiveCompactionBlock } from '../history';
 import type { StoredBlock, UsageFigures } from '../records';
 import { timelineItem } from '../timeline';
-import { estimateTokens, priceFor, usageFigures, type ModelPrice } from '../usage';
+import { compactionCostOf, estimateTokens, priceFor, usageFigures } from '../usage';
 import { newRecordId, requestSource, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
 import { buildOnDemandRequest, systemBlocks, type CompactionState, type RequestBody } from './request';
+
+/** The least room for an answer worth lowering `max_tokens` to; below it, Marathon compacts instead. */
+const MIN_ANSWER_TOKENS = 1024;
 import type { ApiAnswer, Recovery, Transport } from './transport';
 
 export interface CompactionPolicyDeps {
@@ -24,12 +27,14 @@ export class CompactionPolicy {
   private lastRequestChars = 0;
   /** Paused compactions since the turn started or its last tool step; each puts back less. */
   private compactionsThisTurn = 0;
+  /** `max_tokens` for the next request only, after the API said the prompt plus `max_tokens` exceeds the window. */
+  private maxTokensCap: number | undefined;
 
   constructor(private readonly deps: CompactionPolicyDeps) {}
 
   /** The conversation's compaction state, for the request builder. */
   state(ctx: Pick<TurnContext, 'history'>): CompactionState {
-    return { supported: this.supported, signed: ctx.history.signed, hasThresholdBlock: ctx.history.hasThresholdBlock };
+    return { supported: this.supported, signed: ctx.history.signed, hasThresholdBlock: ctx.history.hasThresholdBlock, maxTokensCap: this.maxTokensCap };
   }
 
   /** Counts paused compactions afresh: at the start of a turn and after each tool step. */
@@ -45,6 +50,7 @@ export class CompactionPolicy {
   /** Learns from an answer: compaction worked, and how the server counts tokens. */
   noteAnswer(figures: UsageFigures): void {
     this.unavailableStreak = 0;
+    this.maxTokensCap = undefined;
     if (figures.contextTokens > 0 && this.lastRequestChars > 0 && !figures.compactionInputTokens) {
       this.tokenRatio = figures.contextTokens / Math.max(1, this.lastRequestChars / 4);
     }
@@ -79,6 +85,15 @@ export class CompactionPolicy {
   recovery(ctx: TurnContext): (error: ClassifiedError, raw: unknown) => Promise<Recovery> {
     let triedCompaction = false;
     return async (error, raw) => {
+      // "input length and `max_tokens` exceed context limit: A + B > C": the prompt fits, so the answer's
+      // room is lowered to what is left (for this request only) while it stays useful; else compact.
+      const room = error.contextLimit ? error.contextLimit.limit - error.contextLimit.inputTokens : 0;
+      if (error.contextLimit && room >= MIN_ANSWER_TOKENS && room < (this.maxTokensCap ?? error.contextLimit.maxTokens)) {
+        this.maxTokensCap = room;
+        ctx.logger.info(`[Chat] the prompt (${error.contextLimit.inputTokens} tokens) leaves ${room} tokens of the window for the answer; asking for that much this time`);
+        return 'retry';
+      }
+      this.maxTokensCap = undefined;
       if (error.kind === 'contextWindow' && !triedCompaction) {
         triedCompaction = true;
         ctx.emit({ type: 'notice', level: 'info', message: 'The conversation outgrew the context window; compacting it, then retrying.' });
@@ -116,9 +131,14 @@ export class CompactionPolicy {
     }
     const covered = messages.length;
     const tokensBefore = ctx.usage.contextTokens || undefined;
-    const body = buildOnDemandRequest(await requestSource(ctx), messages);
+    const source = await requestSource(ctx);
     ctx.logger.info(`[Compaction] compacting on demand (${covered} messages)`);
-    const answer = await this.deps.transport.create(body, ctx.signal);
+    let answer = await this.deps.transport.create(buildOnDemandRequest(source, messages, this.state(ctx)), ctx.signal);
+    const limit = 'error' in answer ? answer.error.contextLimit : undefined;
+    if (limit && limit.limit - limit.inputTokens >= MIN_ANSWER_TOKENS) {
+      // The summary's room did not fit next to the conversation: ask for what is left of the window.
+      answer = await this.deps.transport.create(buildOnDemandRequest(source, messages, this.state(ctx), limit.limit - limit.inputTokens), ctx.signal);
+    }
     if ('error' in answer) {
       if (!answer.error.aborted) {
         ctx.logger.warn(`[Compaction] on-demand compaction failed: ${answer.error.message}`);
@@ -147,7 +167,7 @@ export class CompactionPolicy {
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore,
       tokensAfter: summary ? this.estimate(summary) : undefined,
-      costUsd: costOfCompaction(figures, priceFor(response.model, settings.prices)),
+      costUsd: compactionCostOf(figures, priceFor(response.model, settings.prices)),
     };
     await ctx.persist(marker);
     if (live) {
@@ -223,7 +243,7 @@ export class CompactionPolicy {
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore: figures.compactionInputTokens || undefined,
       tokensAfter: summary ? this.estimate(summary) : undefined,
-      costUsd: costOfCompaction(figures, priceFor(settings.model, settings.prices)),
+      costUsd: compactionCostOf(figures, priceFor(settings.model, settings.prices)),
       paused: paused || undefined,
     };
     await ctx.persist(marker);
@@ -285,8 +305,4 @@ export class CompactionPolicy {
       return [];
     }
   }
-}
-
-function costOfCompaction(figures: UsageFigures, price: ModelPrice): number {
-  return ((figures.compactionInputTokens * price.input) + (figures.compactionOutputTokens * price.output)) / 1_000_000;
 }

@@ -31,6 +31,8 @@ export interface CompactionState {
   signed: boolean;
   /** The history holds a threshold block, whose strategy every later request must declare. */
   hasThresholdBlock: boolean;
+  /** A lower `max_tokens` for the next request, after the API said the prompt plus `max_tokens` does not fit. */
+  maxTokensCap?: number;
 }
 
 /** The system prompt, with the breakpoint at its end that keeps it cached across compactions. */
@@ -75,7 +77,7 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
   const { settings } = source;
   const body: RequestBody = {
     model: settings.model,
-    max_tokens: settings.maxTokens,
+    max_tokens: Math.min(settings.maxTokens, compaction.maxTokensCap ?? settings.maxTokens),
     system: systemBlocks(source.system),
     messages: withCacheBreakpoints(source.messages),
   };
@@ -121,20 +123,31 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
   return body;
 }
 
+/** The summary's room: several thousand tokens, as the docs advise (reference §1.4). */
+export const MIN_SUMMARY_TOKENS = 4096;
+
 /**
  * The on-demand compaction request of `messages` (the history without the messages kept after the
  * signed block). The summarizer reads the same tools the conversation used (never runs them).
+ * `maxTokens` replaces the usual room when the API said it does not fit the window.
  */
-export function buildOnDemandRequest(source: RequestSource, messages: ApiMessage[]): RequestBody {
+export function buildOnDemandRequest(
+  source: RequestSource,
+  messages: readonly ApiMessage[],
+  compaction: Pick<CompactionState, 'hasThresholdBlock'> = { hasThresholdBlock: false },
+  maxTokens?: number,
+): RequestBody {
   const { settings } = source;
   const instructions = compactionInstructions(source);
   const body: RequestBody = {
     model: settings.model,
-    max_tokens: Math.max(settings.maxTokens, 4096),
+    max_tokens: maxTokens ?? Math.max(settings.maxTokens, MIN_SUMMARY_TOKENS),
     system: systemBlocks(source.system),
-    messages,
+    messages: withoutTrailingWhitespace(messages),
     compaction: instructions.trim() ? { type: 'summarize', instructions } : { type: 'summarize' },
-    betas: [ON_DEMAND_BETA],
+    // A threshold block in the history keeps its strategy declared: "the API rejects compaction blocks
+    // whose strategy is undeclared" (reference §1.1), and the on-demand beta alone does not declare it.
+    betas: compaction.hasThresholdBlock ? [THRESHOLD_BETA, ON_DEMAND_BETA] : [ON_DEMAND_BETA],
   };
   // The request's thinking applies to the summary too, and max_tokens caps both (thinking §4): the
   // conversation's output cap leaves room for the reasoning and a summary of several thousand tokens.
@@ -147,6 +160,28 @@ export function buildOnDemandRequest(source: RequestSource, messages: ApiMessage
     body.tools = tools.tools;
   }
   return body;
+}
+
+/**
+ * The API refuses messages whose final assistant content ends in whitespace ("final assistant content
+ * cannot end with trailing whitespace"); an on-demand request can end on an answer. The copy sent is
+ * trimmed at its end (a block left empty goes, and a message left empty too); the record stays as received.
+ */
+export function withoutTrailingWhitespace(messages: readonly ApiMessage[]): ApiMessage[] {
+  const last = messages.at(-1);
+  if (last?.role !== 'assistant') {
+    return [...messages];
+  }
+  const content = [...last.content];
+  for (let block = content.at(-1); block?.type === 'text' && typeof block.text === 'string' && /\s$/.test(block.text); block = content.at(-1)) {
+    const text = block.text.trimEnd();
+    if (text === '') {
+      content.pop();
+    } else {
+      content[content.length - 1] = { ...block, text };
+    }
+  }
+  return content.length > 0 ? [...messages.slice(0, -1), { role: 'assistant', content }] : messages.slice(0, -1);
 }
 
 /**

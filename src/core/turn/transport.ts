@@ -1,19 +1,14 @@
 // Talks to the Messages API: streams a request with an idle timeout, retries what is retryable with
 // backoff, and classifies every failure; it owns the SDK casts and leaves recovery to its caller.
 import { classifyError, type ClassifiedError } from '../errors';
+import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from '../retry';
 import type { Logger } from '../ports';
 import { textOf, type StoredBlock } from '../records';
 import type { ApiUsage } from '../usage';
 import type { MessagesClient, TurnContext } from './context';
 import type { RequestBody } from './request';
 
-export interface RetryPolicy {
-  maxRetries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 1000, maxDelayMs: 30_000 };
+export { DEFAULT_RETRY, type RetryPolicy };
 const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
 
 /** A complete answer of the Messages API, as the store keeps it. */
@@ -85,8 +80,7 @@ export class Transport {
       if (recovery === 'fail' || !error.retryable || attempt >= this.retry.maxRetries) {
         return result;
       }
-      const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
-      const delayMs = error.retryAfterSeconds !== undefined ? Math.min(this.retry.maxDelayMs, error.retryAfterSeconds * 1000) : backoff;
+      const delayMs = retryDelayMs(error, attempt, this.retry);
       this.logger.info(`[Chat] ${error.message} Retrying in ${Math.round(delayMs)} ms (attempt ${attempt + 1} of ${this.retry.maxRetries})`);
       ctx.emit({ type: 'retrying', attempt: attempt + 1, delayMs, reason: error.message });
       await sleep(delayMs, signal);
