@@ -32,6 +32,8 @@ export interface SessionDeps {
   retry?: Partial<RetryPolicy>;
   /** A stream silent for this long is treated as dropped. */
   idleTimeoutMs?: number;
+  /** The same while a compaction block is open: the server sends nothing but pings while it summarizes. */
+  compactionIdleTimeoutMs?: number;
   /** Records read at open to show the last screen. */
   tailSize?: number;
   /** Fresh copies of the pinned files, re-sent verbatim after every compaction. */
@@ -70,7 +72,7 @@ export class ConversationSession {
     private readonly view: TranscriptView,
   ) {
     this.logger = deps.logger ?? silentLogger;
-    this.transport = new Transport(deps.client, { ...DEFAULT_RETRY, ...deps.retry }, this.logger, deps.idleTimeoutMs);
+    this.transport = new Transport(deps.client, { ...DEFAULT_RETRY, ...deps.retry }, this.logger, deps.idleTimeoutMs, deps.compactionIdleTimeoutMs);
     this.compaction = new CompactionPolicy({ transport: this.transport, pinnedBlocks: deps.pinnedBlocks });
     this.thinking = new ThinkingGuard(deps.systemPrompt);
   }
@@ -384,12 +386,14 @@ export class ConversationSession {
     const figures = usageFigures(message.usage);
     this.compaction.noteAnswer(figures);
     this.thinking.noteAnswer(ctx, message);
-    const first = message.content[0];
-    if (message.stop_reason === 'compaction' && first?.type === 'compaction') {
-      return this.compaction.settlePaused(ctx, first, message, figures);
+    // The compaction block opens its iteration, which need not be the answer's first block (a server-tool
+    // iteration or a proxy's text can come before it); the last one is the one the server goes on from.
+    const compactionBlock = [...message.content].reverse().find((block) => block.type === 'compaction');
+    if (message.stop_reason === 'compaction' && compactionBlock) {
+      return this.compaction.settlePaused(ctx, compactionBlock, message, figures);
     }
-    if (first?.type === 'compaction') {
-      await this.compaction.recordThresholdMarker(ctx, first, figures, []);
+    if (compactionBlock) {
+      await this.compaction.recordThresholdMarker(ctx, compactionBlock, figures, []);
     }
     // Cut by the output limit or by the context window (`model_context_window_exceeded`): Continue goes on.
     const cut = message.stop_reason === 'max_tokens' || message.stop_reason === 'model_context_window_exceeded';

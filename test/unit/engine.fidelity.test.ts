@@ -79,7 +79,7 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
     }
   }
 
-  async function open(extra: { agent?: boolean; idleTimeoutMs?: number; conversationId?: string } = {}): Promise<ConversationSession> {
+  async function open(extra: { agent?: boolean; idleTimeoutMs?: number; compactionIdleTimeoutMs?: number; conversationId?: string } = {}): Promise<ConversationSession> {
     const id = extra.conversationId ?? (await store.create()).id;
     if (extra.agent) {
       settings.chatMode = 'agent';
@@ -93,6 +93,7 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
       logger: silentLogger,
       retry: { baseDelayMs: 5, maxDelayMs: 50 },
       idleTimeoutMs: extra.idleTimeoutMs ?? 4000,
+      compactionIdleTimeoutMs: extra.compactionIdleTimeoutMs,
       tools: extra.agent ? new ReadingTools() : undefined,
     });
     session.onEvent((event) => events.push(event));
@@ -232,5 +233,112 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
     assert.ok((paused.usage.compactionCacheReadTokens ?? 0) > 0, 'the summarization read the cache');
     const expected = compactionCostOf(paused.usage, priceFor(settings.model));
     assert.ok(Math.abs((marker.costUsd ?? 0) - expected) < 1e-9, `${marker.costUsd} vs ${expected}`);
+  });
+
+  /** The last request's messages as role and block types, for messages of assertions. */
+  const shape = (request: Recorded | undefined) => JSON.stringify(request?.body.messages.map((m) => [m.role, m.content.map((b) => b.type)]));
+
+  // #4 ---------------------------------------------------------------------------------------------
+
+  test('#4 a summary slower than the idle limit is waited for while the compaction block is open', async () => {
+    configure({ summaryDelayMs: 900 });
+    const session = await open({ idleTimeoutMs: 300, compactionIdleTimeoutMs: 5000 });
+    await compactedByThreshold(session);
+    assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
+    const requests = takeRequests();
+    assertAllAccepted(requests);
+    assert.equal(of('retrying').length, 0, 'no stall, no retry');
+    assert.ok(of('item').some((event) => event.item.kind === 'compaction' && !event.item.failed));
+  });
+
+  test('#4 a compaction that stalls is retried blindly at most once', async () => {
+    configure({ tokenMultiplier: 100, summaryDelayMs: 1500 });
+    const session = await open({ idleTimeoutMs: 200, compactionIdleTimeoutMs: 300 });
+    await session.send('Big: ' + 'alpha '.repeat(400));
+    assert.equal(takeRequests().length, 2, 'the first attempt and one retry');
+    assert.equal(of('turnFailed').length, 1);
+  });
+
+  // #3 ---------------------------------------------------------------------------------------------
+
+  test('#3 switching to a model without compaction carries the summary as text; switching back restores the block', async () => {
+    const session = await open();
+    await compactedByThreshold(session);
+    takeRequests();
+    settings.model = 'claude-haiku-4-5';
+    await session.send('Now on a model without compaction');
+    await session.send('And once more');
+    assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
+    const off = takeRequests();
+    const accepted = off.filter((request) => request.status === 200);
+    assert.equal(accepted.length, 2, shape(off.at(-1)));
+    for (const request of accepted) {
+      assert.equal(request.betas.length, 0);
+      const first = request.body.messages[0]!;
+      assert.equal(first.role, 'user');
+      assert.match(String(first.content[0]!.text), /^Summary of the earlier conversation: Summary of the conversation/);
+      assert.ok(request.body.messages.every((message) => message.content.every((block) => block.type !== 'compaction')));
+    }
+    settings.model = 'claude-sonnet-5-5';
+    await session.send('Back on a model with compaction');
+    const back = takeRequests();
+    assertAllAccepted(back);
+    assert.equal(back.at(-1)!.body.messages[0]!.content[0]!.type, 'compaction', shape(back.at(-1)));
+    assert.ok(back.at(-1)!.betas.includes('compact-2026-01-12'));
+  });
+
+  // #7 ---------------------------------------------------------------------------------------------
+
+  test('#7 a paused compaction that failed (content null) is not asked again identically; the turn goes on', async () => {
+    faults([{ kind: 'null-compaction', pause: true }]);
+    const session = await open();
+    await compactedByThreshold(session);
+    assert.equal(of('turnFailed').length, 0);
+    const [, first, second, ...rest] = takeRequests();
+    assert.equal(rest.length, 0, 'one more request, then the answer');
+    assert.notDeepEqual(second!.body.context_management, first!.body.context_management, 'not the identical request');
+    const marker = of('item').find((event) => event.item.kind === 'compaction')?.item;
+    assert.ok(marker?.kind === 'compaction' && marker.failed);
+    const answer = of('turnFinished').at(-1)!.item;
+    assert.ok(answer.kind === 'assistant' && answer.text.length > 0);
+  });
+
+  // Stream shapes ----------------------------------------------------------------------------------
+
+  test('stream shapes: a text block before the compaction block, split summaries, "" starts, encrypted_content', async () => {
+    const shapes: ConfigPatch['shapes'][] = [
+      { textBeforeCompaction: 'Let me condense our conversation first.' },
+      { summaryDeltas: 4 },
+      { compactionStartEmpty: true },
+      { encryptedContent: 'block' },
+      { encryptedContent: 'delta' },
+    ];
+    for (const variant of shapes) {
+      emulator.state.reset();
+      events = [];
+      seen = 0;
+      configure({ shapes: variant });
+      const session = await open();
+      await compactedByThreshold(session);
+      await session.send('Next question');
+      const label = JSON.stringify(variant);
+      assert.equal(of('turnFailed').length, 0, label);
+      assertAllAccepted(takeRequests());
+      const marker = (await records(session)).find((record) => record.kind === 'compaction');
+      assert.ok(marker?.kind === 'compaction' && !marker.failed, label);
+      assert.match(marker.summary ?? '', /^Summary of the conversation .*Next step: continue helping/, `${label}: the whole summary`);
+      const answers = of('turnFinished').map((event) => event.item).filter((item) => item.kind === 'assistant' && item.text.length > 0);
+      assert.ok(answers.length >= 3, `${label}: the compacting turn was answered, then the next`);
+    }
+  });
+
+  test('stream shapes: on-demand blocks without tool_changes round-trip', async () => {
+    configure({ shapes: { omitToolChanges: true } });
+    const session = await open();
+    await session.send('Plan the refactor');
+    assert.equal(await session.compactNow(), true);
+    await session.send('Go on');
+    assert.equal(of('turnFailed').length, 0);
+    assertAllAccepted(takeRequests());
   });
 });

@@ -19,7 +19,10 @@ export interface CompactionPolicyDeps {
 }
 
 export class CompactionPolicy {
-  private supported = true;
+  /** The model the server said cannot compact (a 400 naming the beta); another model may again. */
+  private unsupportedModel: string | undefined;
+  /** A paused compaction of this turn came back failed (`content: null`): asking again identically would repeat it. */
+  private failedThisTurn = false;
   /** Consecutive `compaction_unavailable` answers; from two on, Marathon trims instead of waiting. */
   private unavailableStreak = 0;
   /** Server tokens per estimated token, learned from each answer, so that estimates match the server's count. */
@@ -33,13 +36,24 @@ export class CompactionPolicy {
   constructor(private readonly deps: CompactionPolicyDeps) {}
 
   /** The conversation's compaction state, for the request builder. */
-  state(ctx: Pick<TurnContext, 'history'>): CompactionState {
-    return { supported: this.supported, signed: ctx.history.signed, hasThresholdBlock: ctx.history.hasThresholdBlock, maxTokensCap: this.maxTokensCap };
+  state(ctx: Pick<TurnContext, 'history' | 'settings'>): CompactionState {
+    return {
+      supported: this.supported(ctx),
+      signed: ctx.history.signed,
+      hasThresholdBlock: ctx.history.hasThresholdBlock,
+      maxTokensCap: this.maxTokensCap,
+      thresholdSuspended: this.failedThisTurn || undefined,
+    };
+  }
+
+  private supported(ctx: Pick<TurnContext, 'settings'>): boolean {
+    return ctx.settings.model !== this.unsupportedModel;
   }
 
   /** Counts paused compactions afresh: at the start of a turn and after each tool step. */
   restartCount(): void {
     this.compactionsThisTurn = 0;
+    this.failedThisTurn = false;
   }
 
   /** Notes the size of a request about to be sent, to learn the token ratio from its answer. */
@@ -111,8 +125,8 @@ export class CompactionPolicy {
           return 'retry';
         }
       }
-      if (this.supported && isCompactionUnsupported(raw, error)) {
-        this.supported = false;
+      if (this.supported(ctx) && isCompactionUnsupported(raw, error)) {
+        this.unsupportedModel = ctx.settings.model;
         ctx.logger.warn(`[Chat] compaction is not available for this model or endpoint: ${error.message}`);
         ctx.emit({ type: 'notice', level: 'warning', message: 'This model or endpoint does not support compaction; the conversation goes on without it.' });
         return 'retry';
@@ -202,6 +216,9 @@ export class CompactionPolicy {
     await ctx.persist(record);
     ctx.usage.add(figures, priceFor(message.model, settings.prices), record.id);
     if (!isLiveCompactionBlock(block)) {
+      // A failed summary (the model called a tool, say): the same request would fail the same way, and
+      // each try is billed. It counts as a failed compaction; the turn goes on without compacting.
+      this.failedThisTurn = true;
       await this.recordThresholdMarker(ctx, block, figures, []);
       return 'continue';
     }
@@ -255,7 +272,7 @@ export class CompactionPolicy {
   }
 
   private available(ctx: Pick<TurnContext, 'settings'>): boolean {
-    return this.supported && ctx.settings.compactionSupported !== false && this.unavailableStreak < 2;
+    return this.supported(ctx) && ctx.settings.compactionSupported !== false && this.unavailableStreak < 2;
   }
 
   /** Server-equivalent token estimate of serialized request text. */

@@ -33,6 +33,8 @@ export interface CompactionState {
   hasThresholdBlock: boolean;
   /** A lower `max_tokens` for the next request, after the API said the prompt plus `max_tokens` does not fit. */
   maxTokensCap?: number;
+  /** The turn's paused compaction failed: declare the strategy, but with a trigger that does not fire. */
+  thresholdSuspended?: boolean;
 }
 
 /** The system prompt, with the breakpoint at its end that keeps it cached across compactions. */
@@ -85,6 +87,9 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
   if (thinking) {
     applyThinking(body, thinking);
   }
+  if (compaction.maxTokensCap !== undefined) {
+    body.max_tokens = Math.min(Number(body.max_tokens), compaction.maxTokensCap);
+  }
   const tools = requestTools(source);
   if (tools) {
     body.tools = tools.tools;
@@ -93,6 +98,9 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
     }
   }
   if (!compaction.supported || settings.compactionSupported === false) {
+    // Without the betas a compaction block is refused ("Input tag 'compaction' ... is not one of the
+    // expected content block types"): the summary goes as text, and the block comes back with them.
+    body.messages = withCacheBreakpoints(withSummaryAsText(source.messages));
     return body;
   }
   const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);
@@ -102,7 +110,7 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
     return body;
   }
   body.betas = [THRESHOLD_BETA, ...betas];
-  if (settings.mode === 'manual') {
+  if (settings.mode === 'manual' || compaction.thresholdSuspended) {
     if (compaction.hasThresholdBlock) {
       // Threshold blocks must keep their strategy declared; a trigger past the window never fires.
       body.context_management = { edits: [{ type: 'compact_20260112', trigger: { type: 'input_tokens', value: Math.max(settings.contextWindow + 1, MIN_TRIGGER_TOKENS) } }] };
@@ -121,6 +129,42 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
   }
   body.context_management = { edits: [edit] };
   return body;
+}
+
+/** Opens the text that stands in for a summary block where compaction is off. */
+export const SUMMARY_PREAMBLE = 'Summary of the earlier conversation: ';
+
+/**
+ * The messages with the latest summary as plain text at the start of the first user message (a user
+ * message of its own when the conversation resumes with an answer), and no compaction block left.
+ */
+export function withSummaryAsText(messages: readonly ApiMessage[]): ApiMessage[] {
+  let summary: string | undefined;
+  const out: ApiMessage[] = [];
+  for (const message of messages) {
+    for (const block of message.content) {
+      if (block.type === 'compaction' && typeof block.content === 'string' && block.content !== '') {
+        summary = block.content;
+      }
+    }
+    const content = message.content.filter((block) => block.type !== 'compaction');
+    if (content.length > 0) {
+      out.push({ role: message.role, content });
+    }
+  }
+  if (summary === undefined) {
+    return out;
+  }
+  const preamble: StoredBlock = { type: 'text', text: SUMMARY_PREAMBLE + summary };
+  const first = out[0];
+  if (first?.role === 'user') {
+    // Tool results stay first in their message, as the API wants them.
+    const results = first.content.filter((block) => block.type === 'tool_result');
+    out[0] = { role: 'user', content: [...results, preamble, ...first.content.filter((block) => block.type !== 'tool_result')] };
+  } else {
+    out.unshift({ role: 'user', content: [preamble] });
+  }
+  return out;
 }
 
 /** The summary's room: several thousand tokens, as the docs advise (reference §1.4). */
@@ -154,6 +198,9 @@ export function buildOnDemandRequest(
   const thinking = requestThinking(settings);
   if (thinking) {
     applyThinking(body, { ...thinking, maxTokens: Math.max(thinking.maxTokens, 4096 + (thinking.mode === 'off' ? 0 : 16_000)) });
+  }
+  if (maxTokens !== undefined) {
+    body.max_tokens = maxTokens;
   }
   const tools = requestTools(source);
   if (tools) {

@@ -10,6 +10,12 @@ import type { RequestBody } from './request';
 
 export { DEFAULT_RETRY, type RetryPolicy };
 const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
+/**
+ * While a compaction block is open the server is summarizing the whole context and sends nothing but
+ * `ping`s, which the SDK drops; on a large context that outlasts the idle limit by far (reference §3.1:
+ * one compaction_delta carries the whole summary). Ten minutes is the SDK's own default request timeout.
+ */
+const DEFAULT_COMPACTION_IDLE_TIMEOUT_MS = 10 * 60_000;
 
 /** A complete answer of the Messages API, as the store keeps it. */
 export interface ApiAnswer {
@@ -29,6 +35,8 @@ export interface StreamResult {
   partial: StoredBlock[];
   error?: ClassifiedError;
   rawError?: unknown;
+  /** The stream went silent while a compaction block was open (the server was summarizing). */
+  stalledInCompaction?: boolean;
 }
 
 /** Where the stream's progress goes while the answer is written. */
@@ -59,11 +67,13 @@ export class Transport {
     private readonly retry: RetryPolicy,
     private readonly logger: Logger,
     private readonly idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
+    private readonly compactionIdleTimeoutMs = DEFAULT_COMPACTION_IDLE_TIMEOUT_MS,
   ) {}
 
   /** Streams until an answer, a failure that is not retried, or Stop; a partial answer is never retried. */
   async stream(ctx: Pick<TurnContext, 'signal' | 'emit'>, call: StreamCall): Promise<StreamResult> {
     const { signal } = ctx;
+    let compactionStalls = 0;
     for (let attempt = 0; ; attempt++) {
       const result = await this.streamOnce(await call.body(), signal, call.sink);
       if (result.message || !result.error) {
@@ -72,6 +82,10 @@ export class Transport {
       const error = result.error;
       if (error.aborted || textOf(result.partial).length > 0) {
         return result;
+      }
+      // Each attempt runs (and bills) a new summarization of the whole context: one blind retry at most.
+      if (result.stalledInCompaction && ++compactionStalls > 1) {
+        return { ...result, error: { ...error, message: 'The server’s summary stalled twice; the conversation was not compacted. Retry, or compact now.' } };
       }
       const recovery = await call.recover(error, result.rawError);
       if (recovery === 'retry') {
@@ -112,18 +126,28 @@ export class Transport {
     signal.addEventListener('abort', onAbort, { once: true });
     let idleTimer: ReturnType<typeof setTimeout> | undefined;
     let stalled = false;
+    let compactionOpen = false;
+    /** compaction_delta contents per block index, in arrival order. */
+    const summaryPieces = new Map<number, string[]>();
     const armIdle = () => {
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => {
         stalled = true;
         idle.abort();
-      }, this.idleTimeoutMs);
+      }, compactionOpen ? this.compactionIdleTimeoutMs : this.idleTimeoutMs);
     };
     const stream = client.beta.messages.stream(body as never, { signal: idle.signal, maxRetries: 0 });
     const thought = new ThinkingClock();
     try {
       armIdle();
       for await (const event of stream) {
+        if (event.type === 'content_block_start') {
+          compactionOpen = event.content_block.type === 'compaction';
+        } else if (event.type === 'content_block_stop') {
+          compactionOpen = false;
+        } else if (event.type === 'content_block_delta' && event.delta.type === 'compaction_delta' && typeof event.delta.content === 'string') {
+          summaryPieces.set(event.index, [...(summaryPieces.get(event.index) ?? []), event.delta.content]);
+        }
         armIdle();
         if (event.type === 'content_block_start') {
           thought.blockStarted(event.content_block.type, sink);
@@ -142,12 +166,13 @@ export class Transport {
           }
         }
       }
-      const final = await stream.finalMessage();
-      return { message: final as unknown as ApiAnswer, partial: [], thinkingMs: thought.ms() };
+      const final = (await stream.finalMessage()) as unknown as ApiAnswer;
+      return { message: withWholeSummaries(final, summaryPieces), partial: [], thinkingMs: thought.ms() };
     } catch (raw) {
       const partial = partialText((stream.currentMessage?.content ?? []) as unknown as StoredBlock[]);
       if (stalled && !signal.aborted) {
-        return { partial, error: { kind: 'connection', message: 'The answer stalled; the connection was reset.', retryable: true }, rawError: raw };
+        const error: ClassifiedError = { kind: 'connection', message: 'The answer stalled; the connection was reset.', retryable: true };
+        return { partial, error, rawError: raw, stalledInCompaction: compactionOpen || undefined };
       }
       const error = classifyError(raw);
       if (signal.aborted) {
@@ -213,6 +238,27 @@ function partialText(content: readonly StoredBlock[]): StoredBlock[] {
     blocks[blocks.length - 1] = { ...last, text: (last.text as string).trimEnd() };
   }
   return blocks;
+}
+
+/**
+ * A summary that came in several compaction_delta events, whole. The reference streams one delta with
+ * the complete summary (§3.1), but servers and proxies split it; the TS SDK assigns each delta instead of
+ * appending (§3.4, `BetaMessageStream` "compaction_delta"), so its final block holds only the last piece.
+ * The pieces are parts of one text (a split stream), so the stored block gets their concatenation.
+ */
+function withWholeSummaries(message: ApiAnswer, pieces: ReadonlyMap<number, string[]>): ApiAnswer {
+  const split = [...pieces].filter(([, parts]) => parts.length > 1);
+  if (split.length === 0) {
+    return message;
+  }
+  const content = [...message.content];
+  for (const [index, parts] of split) {
+    const block = content[index];
+    if (block?.type === 'compaction') {
+      content[index] = { ...block, content: parts.join('') };
+    }
+  }
+  return { ...message, content };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
