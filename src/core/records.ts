@@ -32,6 +32,24 @@ export interface UsageFigures {
   thinkingTokens?: number;
 }
 
+/** One entry of `context_management.applied_edits`, as the API sends it. */
+export interface AppliedEdit {
+  type: string;
+  cleared_tool_uses?: number;
+  cleared_thinking_turns?: number;
+  cleared_input_tokens?: number;
+}
+
+export interface ContextManagementResponse {
+  applied_edits: AppliedEdit[];
+}
+
+/** A tool result the server cleared from the model's context, with the input tokens that freed. */
+export interface ClearedToolResult {
+  toolUseId: string;
+  tokens: number;
+}
+
 export type ConversationRecord =
   | {
       v: 1;
@@ -59,6 +77,10 @@ export type ConversationRecord =
       usage?: UsageFigures;
       /** How long the answer thought before its first visible output, as measured here. */
       thinkingMs?: number;
+      /** The answer's `context_management` (what the server's context editing cleared), as received. */
+      contextManagement?: ContextManagementResponse;
+      /** Tool results this answer's request cleared for the first time: the model no longer sees them. */
+      clearedToolResults?: ClearedToolResult[];
     }
   | {
       v: 1;

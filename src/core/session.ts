@@ -10,6 +10,7 @@ import { assistantItem, timelineItem, toolItem } from './timeline';
 import { priceFor, usageFigures } from './usage';
 import { CompactionPolicy } from './turn/compaction';
 import { newRecordId, requestSource, usageEvent, type AssistantRecord, type MessagesClient, type SessionEvent, type TurnContext } from './turn/context';
+import { ToolResultClearing, isClearingRefused } from './turn/contextEditing';
 import { buildTurnRequest, requestThinking } from './turn/request';
 import { ThinkingGuard } from './turn/thinkingGuard';
 import { snapshotSettings, type SessionSettings } from './turn/settings';
@@ -65,6 +66,8 @@ export class ConversationSession {
   private abort: AbortController | undefined;
   /** Filled in by ensureHistory() before the first request. */
   private history = new RequestHistory();
+  /** Which tool results the server is asked to clear; rebuilt with the history. */
+  private clearing = new ToolResultClearing();
   private historyReady: Promise<void> | undefined;
 
   private constructor(
@@ -101,7 +104,9 @@ export class ConversationSession {
   /** Rebuilds the request state on first need: reads back only as far as the last compaction anchor. */
   private ensureHistory(): Promise<void> {
     this.historyReady ??= (async () => {
-      this.history = RequestHistory.rebuild(await this.view.recordsToAnchor());
+      const records = await this.view.recordsToAnchor();
+      this.history = RequestHistory.rebuild(records);
+      this.clearing = ToolResultClearing.fromRecords(records);
     })();
     return this.historyReady;
   }
@@ -346,10 +351,13 @@ export class ConversationSession {
 
   /** One sampling request, streamed, with the compaction policy's recovery between attempts. */
   private stream(ctx: TurnContext, assistantId: string): Promise<StreamResult> {
+    const recoverCompaction = this.compaction.recovery(ctx);
     const card = (block: StoredBlock) => this.tools.update(ctx, toolItem(block, assistantId, Date.now(), 'pending'));
     return this.transport.stream(ctx, {
       body: async () => {
-        const body = buildTurnRequest(await requestSource(ctx), this.compaction.state(ctx));
+        const source = await requestSource(ctx);
+        const body = buildTurnRequest(source, this.compaction.state(ctx));
+        this.clearing.apply(body, source.messages, this.usage.contextTokens, ctx.settings);
         this.compaction.noteRequest(body);
         return body;
       },
@@ -359,7 +367,14 @@ export class ConversationSession {
         toolWritten: card,
         thinking: (part, text, start) => this.emit({ type: 'thinkingDelta', assistantId, part, text, start }),
       },
-      recover: this.thinking.recovery(ctx, this.compaction.recovery(ctx)),
+      recover: this.thinking.recovery(ctx, async (error, raw) => {
+        if (error.kind === 'invalidRequest' && isClearingRefused(error.message) && this.clearing.refuse()) {
+          // A model or platform without context editing: the turn goes on without it (compaction stays).
+          this.logger.warn(`[Chat] context editing is not available for this model or endpoint: ${error.message}`);
+          return 'retry';
+        }
+        return recoverCompaction(error, raw);
+      }),
     });
   }
 
@@ -386,6 +401,7 @@ export class ConversationSession {
     const figures = usageFigures(message.usage);
     this.compaction.noteAnswer(figures);
     this.thinking.noteAnswer(ctx, message);
+    const cleared = this.clearing.noteAnswer(message.context_management);
     // The compaction block opens its iteration, which need not be the answer's first block (a server-tool
     // iteration or a proxy's text can come before it); the last one is the one the server goes on from.
     const compactionBlock = [...message.content].reverse().find((block) => block.type === 'compaction');
@@ -398,7 +414,13 @@ export class ConversationSession {
     // Cut by the output limit or by the context window (`model_context_window_exceeded`): Continue goes on.
     const cut = message.stop_reason === 'max_tokens' || message.stop_reason === 'model_context_window_exceeded';
     const status = cut ? 'cut' : message.stop_reason === 'refusal' ? 'refused' : 'done';
-    const record = await this.finishAssistant(ctx, assistantId, message.content, message.stop_reason, status, message.model, figures, result.thinkingMs);
+    const record = await this.finishAssistant(ctx, assistantId, message.content, message.stop_reason, status, message.model, figures, result.thinkingMs, {
+      ...(message.context_management ? { contextManagement: message.context_management } : {}),
+      ...(cleared ? { clearedToolResults: cleared } : {}),
+    });
+    if (cleared) {
+      this.emit({ type: 'toolsCleared', cleared });
+    }
     if (hasToolUse(message.content)) {
       if (message.stop_reason === 'tool_use' || message.stop_reason === 'pause_turn') {
         return record;
@@ -425,8 +447,21 @@ export class ConversationSession {
     model: string,
     usage?: UsageFigures,
     thinkingMs?: number,
+    editing: Pick<AssistantRecord, 'contextManagement' | 'clearedToolResults'> = {},
   ): Promise<AssistantRecord> {
-    const record: AssistantRecord = { v: 1, kind: 'assistant', id: assistantId, at: Date.now(), content, stopReason, status, model, usage, ...(thinkingMs !== undefined && hasThinking(content) ? { thinkingMs } : {}) };
+    const record: AssistantRecord = {
+      v: 1,
+      kind: 'assistant',
+      id: assistantId,
+      at: Date.now(),
+      content,
+      stopReason,
+      status,
+      model,
+      usage,
+      ...(thinkingMs !== undefined && hasThinking(content) ? { thinkingMs } : {}),
+      ...editing,
+    };
     await this.persist(record);
     this.history.push(record);
     if (usage) {

@@ -126,6 +126,16 @@ export function timelineItems(records: readonly ConversationRecord[]): TimelineI
         }
       }
     }
+    if (record.kind === 'assistant' && record.clearedToolResults) {
+      // The server cleared these results from the model's context with this answer's request.
+      for (const { toolUseId, tokens } of record.clearedToolResults) {
+        const index = items.findIndex((item) => item.kind === 'tool' && item.id === toolUseId);
+        const card = items[index];
+        if (card?.kind === 'tool') {
+          items[index] = { ...card, clearedTokens: tokens };
+        }
+      }
+    }
     items.push(...timelineItem(record));
   }
   return items;

@@ -17,14 +17,26 @@ export const DEFAULT_LIST_RESULTS = 200;
 /** Said to the summarizer in Agent mode: a tool call instead of a summary makes the compaction fail. */
 export const NO_TOOLS_WHILE_SUMMARIZING = 'Do not call any tools while writing this summary; respond with text only.';
 
+/** The sections of an Agent-mode summary, in order: what a coding session needs to go on. */
+export const AGENT_SUMMARY_SECTIONS: readonly string[] = [
+  'Requests and intent',
+  'Decisions and constraints',
+  'Files touched and why',
+  'Errors met and fixed',
+  'Done',
+  'Pending',
+  'Next step',
+];
+
 /** Replaces the server's summarization prompt in Agent mode, unless the user set their own. */
 export const AGENT_COMPACTION_INSTRUCTIONS = [
-  'Write a summary of the conversation so far that lets the work continue without the earlier messages:',
-  "the user's requests and goals, decisions made, files read or changed (with paths) and what changed,",
-  'commands run and their results, errors met and how they were solved, and what remains to do next.',
-  'Keep exact paths, identifiers and error messages.',
+  'Write a summary of this coding session that lets the work go on without the earlier messages.',
+  'Use exactly these Markdown headings, in this order, each followed by short bullet points (write "None." under a heading with nothing to say):',
+  AGENT_SUMMARY_SECTIONS.map((section) => `## ${section}`).join('\n'),
+  "Under Requests and intent: every request the user made, in their words where it matters, and the goal behind them. Under Decisions and constraints: what was decided and why, and the rules the user or the project set. Under Files touched and why: each file read or changed, with its workspace path, and what changed. Under Errors met and fixed: the exact error messages and how each was solved. Under Done, Pending and Next step: the state of the work, what remains, and the one thing to do next.",
+  'Keep exact paths, identifiers, commands and error messages.',
   NO_TOOLS_WHILE_SUMMARIZING,
-].join(' ');
+].join('\n');
 
 export interface ToolDefinition {
   name: ToolName;

@@ -100,6 +100,8 @@ export interface AgentSettings {
   commandTimeoutSeconds: number;
   /** Cap of a command's output and of search results sent to the model. */
   maxOutputBytes: number;
+  /** `marathon.contextEditing.toolResults`: server-side clearing of old tool results. */
+  contextEditing: 'auto' | 'off';
 }
 
 export function readAgentSettings(): AgentSettings {
@@ -114,6 +116,7 @@ export function readAgentSettings(): AgentSettings {
     maxToolIterations: integer('agent.maxToolIterations', 25, 1, 500),
     commandTimeoutSeconds: integer('agent.commandTimeoutSeconds', 120, 1, 3600),
     maxOutputBytes: integer('agent.maxOutputBytes', 32 * 1024, 1024, 1024 * 1024),
+    contextEditing: config.get<string>('contextEditing.toolResults', 'auto') === 'off' ? 'off' : 'auto',
   };
 }
 
@@ -121,6 +124,7 @@ export function readAgentSettings(): AgentSettings {
 export interface ModelFacts {
   contextWindow(model: string): number;
   compactionSupported(model: string): boolean;
+  contextEditingSupported(model: string): boolean;
 }
 
 /**
@@ -142,5 +146,7 @@ export function readSessionSettings(models: ModelFacts, agentAvailable: boolean)
     prices: settings.prices,
     chatMode: agentAvailable ? agent.mode : 'ask',
     maxToolIterations: agent.maxToolIterations,
+    contextEditing: agent.contextEditing,
+    contextEditingSupported: models.contextEditingSupported(settings.model),
   };
 }

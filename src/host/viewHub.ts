@@ -70,6 +70,9 @@ export class ViewHub {
       case 'tool':
         this.broadcast({ type: 'tool/didChange', item: event.item });
         return;
+      case 'toolsCleared':
+        this.broadcast({ type: 'tool/didClear', cleared: event.cleared.map((entry) => ({ id: entry.toolUseId, tokens: entry.tokens })) });
+        return;
       case 'retrying':
         this.notice('info', `${event.reason} Retrying in ${Math.max(1, Math.round(event.delayMs / 1000))} s (attempt ${event.attempt}).`);
         return;

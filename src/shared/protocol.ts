@@ -170,6 +170,8 @@ export type TimelineItem =
       /** What went back to the model (cut for display). */
       result?: string;
       durationMs?: number;
+      /** The server cleared this result from the model's context (context editing): the input tokens that freed. */
+      clearedTokens?: number;
     };
 
 export interface ConversationView {
@@ -294,6 +296,8 @@ export type ToWebview =
   | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string }
   /** A tool card changed (status, input, result); the webview adds or replaces it by id. */
   | { type: 'tool/didChange'; item: Extract<TimelineItem, { kind: 'tool' }> }
+  /** The server cleared these tool results from the model's context; their cards are marked so. */
+  | { type: 'tool/didClear'; cleared: Array<{ id: string; tokens: number }> }
   | { type: 'agent/didChange'; agent: AgentState };
 
 export function assertNever(value: never): never {

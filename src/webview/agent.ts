@@ -2,6 +2,7 @@
 // switch and the auto-approve controls. Tool input and output are untrusted text: textContent only.
 import type { AgentState, TimelineItem, ToHost, ToolStatus } from '../shared/protocol';
 import { button, h, icon } from './dom';
+import { formatTokens } from './format';
 
 export type ToolItem = Extract<TimelineItem, { kind: 'tool' }>;
 
@@ -69,6 +70,17 @@ export function createToolCard(item: ToolItem, resultOpen: boolean, onResultTogg
     head.append(meta);
   }
   element.append(head);
+  if (item.clearedTokens !== undefined) {
+    element.dataset.cleared = 'true';
+    element.append(
+      h(
+        'p',
+        { class: 'tool-cleared', testid: 'tool-cleared', title: 'Context editing removed this result from what Claude reads; Marathon keeps it here.' },
+        icon('eye-closed'),
+        h('span', { text: `Cleared from Claude's context · ${formatTokens(item.clearedTokens)} tokens freed` }),
+      ),
+    );
+  }
   if (item.cwd !== undefined && item.toolKind === 'command') {
     element.append(h('div', { class: 'tool-cwd', testid: 'tool-cwd' }, icon('folder'), h('span', { text: `in ${item.cwd}`, title: item.cwd })));
   }

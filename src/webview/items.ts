@@ -407,7 +407,22 @@ function buildInspector(entry: Entry, item: CompactionItem, context: ItemContext
     fileParts.push(h('p', { class: 'inspector-empty', text: 'Earlier messages are not loaded yet; scroll up to include their files.' }));
   }
   inspector.append(inspectorSection('Files in the summarized messages', ...fileParts));
+  inspector.append(clearingSection(segment.items));
   return inspector;
+}
+
+/** Context editing next to compaction: the tool results the server had already cleared in the summarized part. */
+function clearingSection(items: readonly TimelineItem[]): HTMLElement {
+  const cleared = items.filter((candidate): candidate is Extract<TimelineItem, { kind: 'tool' }> => candidate.kind === 'tool' && candidate.clearedTokens !== undefined);
+  const tools = items.filter((candidate) => candidate.kind === 'tool').length;
+  const tokens = cleared.reduce((sum, card) => sum + (card.clearedTokens ?? 0), 0);
+  const text =
+    cleared.length === 0
+      ? tools > 0
+        ? `No tool results were cleared before this compaction: the model read all ${tools} in full.`
+        : 'No tool results in the summarized messages.'
+      : `${cleared.length} of ${tools} tool results had been cleared from the model's context before this compaction (${formatTokens(tokens)} tokens freed), so it summarized placeholders for them. Their cards are marked; the results stay here.`;
+  return h('section', { class: 'inspector-section', testid: 'compaction-clearing' }, h('h4', { class: 'inspector-heading', text: 'Context editing' }), h('p', { class: 'inspector-empty', text }));
 }
 
 /** The buttons an error offers, by kind; Show Log is always there. */

@@ -260,6 +260,9 @@ function handle(message: ToWebview): void {
       }
       agentBar.setWaiting(Array.from(waitingTools));
       break;
+    case 'tool/didClear':
+      timeline.markCleared(message.cleared);
+      break;
     case 'agent/didChange':
       if (snapshot !== undefined) {
         snapshot = reduceSnapshot(snapshot, message);

@@ -190,6 +190,16 @@ export class TimelineView {
     this.window.replace(item);
   }
 
+  /** Marks tool cards whose result the server cleared from the model's context (cards not loaded are skipped). */
+  markCleared(cleared: ReadonlyArray<{ id: string; tokens: number }>): void {
+    for (const { id, tokens } of cleared) {
+      const item = this.window.get(id)?.item;
+      if (item?.kind === 'tool') {
+        this.replace({ ...item, clearedTokens: tokens });
+      }
+    }
+  }
+
   /** Removes one item (an answer that held only tool calls, shown as their cards). */
   remove(id: string): void {
     const entry = this.window.get(id);

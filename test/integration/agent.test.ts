@@ -75,6 +75,7 @@ suite('Agent mode in a real extension host', () => {
     await setConfig('agent.autoApproveReadOnly', undefined);
     await setConfig('compaction.triggerTokens', undefined);
     await setConfig('agent.maxToolIterations', undefined);
+    await setConfig('contextEditing.toolResults', undefined);
   });
 
   const script = (replies: ScriptedReply[]) => emulator('script', { replies });
@@ -276,6 +277,8 @@ suite('Agent mode in a real extension host', () => {
   test('a 40-step tool loop with two compactions in the middle accounts for every tool result', async () => {
     await setConfig('compaction.triggerTokens', 50_000);
     await setConfig('agent.maxToolIterations', 60);
+    // Compaction mid-loop is the subject here; context editing would postpone it.
+    await setConfig('contextEditing.toolResults', 'off');
     await emulator('config', { tokenMultiplier: 4 });
     fs.writeFileSync(file('src/big.ts'), 'export const value = 42; // padding to make each result weigh\n'.repeat(40));
     const steps = 40;

@@ -510,6 +510,8 @@ suite('Agent mode: the tool loop against the emulator', function () {
     replies.push({ text: 'All forty files read.', expectToolResult: [{ toolUseId: `toolu_step${steps}`, includes: `contents of src/file${steps}.ts` }] });
     await script(replies);
     settings.maxToolIterations = 50;
+    // Compaction mid-loop is what this test is about; context editing would postpone it (see contextEditing.test.ts).
+    settings.contextEditing = 'off';
     pinned = [{ type: 'text', text: '<file path="notes.md" pinned="true">\nKeep the API stable.\n</file>' }];
     const session = await open();
     await session.send('Read src/file1.ts to src/file40.ts, one at a time.');

@@ -4,7 +4,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { ContextMeter, TimelineItem } from '../../shared/protocol';
 import type { RequestHistory } from '../history';
 import type { Logger, ToolHost } from '../ports';
-import type { ConversationRecord } from '../records';
+import type { ClearedToolResult, ConversationRecord } from '../records';
 import type { ToolItem } from '../timeline';
 import { requestThinking, type RequestSource } from './request';
 import type { SettingsSnapshot } from './settings';
@@ -23,7 +23,9 @@ export type SessionEvent =
   | { type: 'generating'; generating: boolean }
   | { type: 'notice'; level: 'info' | 'warning'; message: string }
   | { type: 'retrying'; attempt: number; delayMs: number; reason: string }
-  | { type: 'tool'; item: ToolItem };
+  | { type: 'tool'; item: ToolItem }
+  /** The server cleared these tool results from the model's context (the full history keeps them). */
+  | { type: 'toolsCleared'; cleared: ClearedToolResult[] };
 
 export type AssistantRecord = Extract<ConversationRecord, { kind: 'assistant' }>;
 export type CompactionRecord = Extract<ConversationRecord, { kind: 'compaction' }>;

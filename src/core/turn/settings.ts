@@ -22,6 +22,10 @@ export interface SessionSettings {
   thinking?: Omit<ThinkingChoice, 'maxTokens'>;
   /** What the model takes (Models API, else the fallback table); absent: the fallback table. */
   thinkingCapabilities?: ThinkingCapabilities;
+  /** `marathon.contextEditing.toolResults`: Agent mode's requests have old tool results cleared on the server (`auto`, the default) or not. */
+  contextEditing?: 'auto' | 'off';
+  /** False when the Models API (or the platform) says the model cannot clear tool results or thinking. */
+  contextEditingSupported?: boolean;
 }
 
 /** Settings as one turn sees them from start to end: a change made meanwhile applies to the next turn. */

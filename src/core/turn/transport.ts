@@ -3,7 +3,7 @@
 import { classifyError, type ClassifiedError } from '../errors';
 import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from '../retry';
 import type { Logger } from '../ports';
-import { textOf, type StoredBlock } from '../records';
+import { textOf, type ContextManagementResponse, type StoredBlock } from '../records';
 import type { ApiUsage } from '../usage';
 import type { MessagesClient, TurnContext } from './context';
 import type { RequestBody } from './request';
@@ -25,6 +25,8 @@ export interface ApiAnswer {
   model: string;
   /** Under the thinking binding beta: blocks the API dropped or let through unverified. */
   input_transformations?: ReadonlyArray<{ type: string; path?: string; reason?: string }> | null;
+  /** What the server's context editing cleared (`applied_edits`); null without context management. */
+  context_management?: ContextManagementResponse | null;
 }
 
 export interface StreamResult {

@@ -8,12 +8,15 @@ export const DEFAULT_CONTEXT_WINDOW = 200_000;
 /** The part of a Models API answer Marathon reads; older servers omit the capabilities. */
 interface ModelInfo {
   max_input_tokens?: number | null;
-  capabilities?: { context_management?: { compact_20260112?: { supported?: boolean } } } | null;
+  capabilities?: {
+    context_management?: { compact_20260112?: { supported?: boolean }; clear_tool_uses_20250919?: { supported?: boolean } };
+  } | null;
 }
 
 export class ModelCapabilities {
   private readonly contextWindows = new Map<string, number>();
   private readonly compactionUnsupported = new Set<string>();
+  private readonly contextEditingUnsupported = new Set<string>();
 
   constructor(
     private readonly logger: Logger,
@@ -30,6 +33,11 @@ export class ModelCapabilities {
     return !this.compactionUnsupported.has(model);
   }
 
+  /** True until the Models API says the model cannot clear tool results (context editing). */
+  contextEditingSupported(model: string): boolean {
+    return !this.contextEditingUnsupported.has(model);
+  }
+
   /** Asks the Models API about `model`, once per model; failures keep the defaults. */
   async probe(client: MessagesClient, model: string): Promise<void> {
     if (this.contextWindows.has(model)) {
@@ -41,6 +49,10 @@ export class ModelCapabilities {
       if (typeof info.max_input_tokens === 'number' && info.max_input_tokens > 0) {
         this.contextWindows.set(model, info.max_input_tokens);
         this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
+      }
+      if (info.capabilities?.context_management?.clear_tool_uses_20250919?.supported === false) {
+        this.contextEditingUnsupported.add(model);
+        this.logger.info(`[Models] ${model} does not support context editing; tool results stay until compaction`);
       }
       if (info.capabilities?.context_management?.compact_20260112?.supported === false) {
         this.compactionUnsupported.add(model);
