@@ -11,6 +11,7 @@ import { withCacheBreakpoints } from '../../src/core/turn/request';
 import { JsonlConversationStore } from '../../src/core/store';
 import { priceFor, usageFigures, type ApiUsage } from '../../src/core/usage';
 import { EmulatorControl } from '../emulator/control';
+import { agentBench } from './agent';
 import { figure, median, round, type Figure } from './figures';
 
 const SYSTEM = 'You are Marathon, a coding assistant inside Visual Studio Code. '.repeat(20);
@@ -396,6 +397,7 @@ async function main(): Promise<void> {
     ['requests', () => requestSizeBench(emulator, quick ? 300 : 2000)],
     ['tokens', () => tokensBench(emulator, quick ? 200 : 600, quick ? 3 : 1)],
     ['latency', () => latencyBench(emulator, quick ? 5 : 15)],
+    ['agent', () => agentBench(emulator, quick ? 100 : 300)],
   ];
   for (const [name, run] of scenarios) {
     try {
