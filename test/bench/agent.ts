@@ -224,7 +224,7 @@ async function clientSide(emulator: EmulatorControl, steps: Step[], mode: 'summa
 }
 
 /** Runs the loop four ways and reports, for each, the figures of the README's agent table. */
-export async function agentBench(emulator: EmulatorControl, count: number): Promise<Figure[]> {
+export async function agentBench(emulator: EmulatorControl, count: number, only?: string): Promise<Figure[]> {
   const steps = agentSteps(count);
   const ways: Array<[string, () => Promise<Tally>]> = [
     ['Marathon, compaction + context editing', () => marathon(emulator, steps, 'auto')],
@@ -233,7 +233,7 @@ export async function agentBench(emulator: EmulatorControl, count: number): Prom
     ['client-side truncation', () => clientSide(emulator, steps, 'truncation')],
   ];
   const out: Figure[] = [];
-  for (const [label, run] of ways) {
+  for (const [label, run] of ways.filter(([label]) => only === undefined || label.includes(only))) {
     const tally = await run();
     const input = tally.input + tally.cacheRead + tally.cacheWrite;
     out.push(figure('agent', `${label}: steps completed`, tally.steps, `of ${count}`, label.startsWith('Marathon') ? { min: count } : undefined));
@@ -252,9 +252,9 @@ export async function agentBench(emulator: EmulatorControl, count: number): Prom
 
 /** `node out/test/bench/agent.js <emulator url> [steps]`: the agent bench alone, printed as JSON lines. */
 async function main(): Promise<void> {
-  const [url, count] = process.argv.slice(2);
+  const [url, count, only] = process.argv.slice(2);
   const { EmulatorControl: Control } = await import('../emulator/control');
-  for (const entry of await agentBench(new Control(url!), Number(count) || 300)) {
+  for (const entry of await agentBench(new Control(url!), Number(count) || 300, only)) {
     console.log(`${entry.name}: ${entry.value} ${entry.unit}`);
   }
 }

@@ -155,3 +155,65 @@ test('Agent mode: refusing a command tells the model, and auto-approve for the c
   await frame.locator('[data-testid="auto-approve-indicator"]').waitFor({ state: 'hidden', timeout: 10_000 });
   await cleanUp(page, frame);
 });
+
+test('Agent mode: results the server cleared are marked on their cards, and the inspector shows the clearing', async (page) => {
+  const frame = await openChat(page);
+  await newConversation(frame);
+  await setMode(frame, 'agent');
+  // Twelve reads of ~10,000 tokens each (20 KB, counted twice): clearing starts at 75,000 (half the
+  // default 150,000 trigger) and clears all but the newest four, in batches.
+  const dir = path.join(folder, 'src', 'big');
+  fs.mkdirSync(dir, { recursive: true });
+  const reads = 12;
+  for (let i = 0; i < reads; i++) {
+    fs.writeFileSync(path.join(dir, `part${i}.ts`), `export const part${i} = [\n` + `  'value ${i}: the quick brown fox jumps over',\n`.repeat(420) + '];\n');
+  }
+  await emulator('reset', {});
+  await emulator('config', { tokenMultiplier: 2 });
+  await emulator('script', {
+    replies: [
+      ...Array.from({ length: reads }, (_, i) => ({ text: i === 0 ? 'Reading the parts one by one.' : undefined, toolUse: [{ id: `toolu_e2e_part${i}`, name: 'read_file', input: { path: `src/big/part${i}.ts` } }] })),
+      { text: 'All twelve parts read.' },
+    ],
+  });
+  try {
+    await sendPrompt(frame, 'Read every file under src/big');
+    await frame.locator('[data-testid="msg-assistant"][data-status="done"]', { hasText: 'All twelve parts read' }).waitFor({ timeout: 60_000 });
+    const cleared = frame.locator('[data-testid="tool-card"][data-cleared="true"]');
+    await cleared.first().waitFor({ state: 'attached', timeout: 10_000 });
+    const count = await cleared.count();
+    if (count < 3) {
+      throw new Error(`only ${count} cards are marked cleared`);
+    }
+    const first = frame.locator('[data-testid="tool-card"][data-id="toolu_e2e_part0"]');
+    const note = await first.locator('[data-testid="tool-cleared"]').innerText();
+    if (!/Cleared from Claude's context · [\d.]+k tokens freed/.test(note)) {
+      throw new Error(`the first read's card says "${note}"`);
+    }
+    if ((await frame.locator('[data-testid="tool-card"][data-id="toolu_e2e_part11"][data-cleared="true"]').count()) > 0) {
+      throw new Error('the newest read is marked cleared');
+    }
+    await first.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await screenshot(page, 'agent-tool-card-cleared');
+
+    // Compacting now: the inspector lists what context editing had cleared before the summary.
+    await runFromPalette(page, 'Marathon: Compact Conversation Now');
+    const marker = frame.locator('[data-testid="compaction-toggle"]').last();
+    await marker.waitFor({ timeout: 30_000 });
+    await marker.click();
+    const section = frame.locator('[data-testid="compaction-clearing"]').last();
+    await section.waitFor({ timeout: 10_000 });
+    const text = await section.innerText();
+    if (!/\d+ of \d+ tool results had been cleared/.test(text)) {
+      throw new Error(`the inspector's clearing section says "${text}"`);
+    }
+    await section.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await screenshot(page, 'agent-inspector-clearing');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await emulator('config', { tokenMultiplier: 1 });
+  }
+  await cleanUp(page, frame);
+});
