@@ -12,7 +12,7 @@ import { ConversationSession, type SessionSettings } from '../../src/core/sessio
 import { JsonlConversationStore } from '../../src/core/store';
 import { TOOL_DEFINITIONS, TOOL_NAMES } from '../../src/core/tools';
 import { withCacheBreakpoints } from '../../src/core/turn/request';
-import { costOf, priceFor, usageFigures, type ApiUsage } from '../../src/core/usage';
+import { costOf, priceFor, usageFigures } from '../../src/core/usage';
 import type { EmulatorControl } from '../emulator/control';
 import type { ScriptedReply } from '../emulator/types';
 import { figure, round, type Figure } from './figures';
@@ -181,8 +181,8 @@ async function clientSide(emulator: EmulatorControl, steps: Step[], mode: 'summa
   const proactive = WINDOW - Math.min(4096, 20_000) - 13_000;
   const send = async (body: Message[], reply: ScriptedReply) => {
     await emulator.addReplies([reply]);
-    const response = await client.beta.messages.create({ model: MODEL, max_tokens: 4096, system, tools: tools as never, messages: body as never });
-    add(tally, usageFigures(response.usage as unknown as ApiUsage));
+    const response = await client.beta.messages.create({ model: MODEL, max_tokens: 4096, system, tools: tools, messages: body as never });
+    add(tally, usageFigures(response.usage));
     return response;
   };
   for (let i = 0; i <= steps.length; i++) {
@@ -192,7 +192,7 @@ async function clientSide(emulator: EmulatorControl, steps: Step[], mode: 'summa
       // The summary request: the same request with the prompt appended, breakpoint one message earlier.
       const last = messages.at(-1)!;
       const request = [...withCacheBreakpoints(messages.slice(0, -1)), { role: last.role, content: [...last.content, { type: 'text', text: SUMMARY_PROMPT }] }];
-      await send(request as Message[], { text: SUMMARY_TEXT });
+      await send(request, { text: SUMMARY_TEXT });
       tally.compactions++;
       const newestRound = messages.slice(-2);
       const files = readFiles.slice(-5).map((file) => ({ type: 'text', text: `<file path="${file.path}">\n${file.body}\n</file>` }));
@@ -206,7 +206,7 @@ async function clientSide(emulator: EmulatorControl, steps: Step[], mode: 'summa
       }
     }
     try {
-      const response = await send(withCacheBreakpoints(messages) as Message[], step ? replyOf(step) : { text: 'Done.' });
+      const response = await send(withCacheBreakpoints(messages), step ? replyOf(step) : { text: 'Done.' });
       if (!step) {
         break;
       }

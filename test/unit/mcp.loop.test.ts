@@ -113,6 +113,8 @@ suite('Agent mode with MCP tools: the tool loop against the emulator', function 
 
   test('the tool set changes between turns and across compactions; every request is valid and every call answered', async () => {
     await control('config', { tokenMultiplier: 4 });
+    // Compactions mid-loop are the subject; context editing would postpone them.
+    settings.contextEditing = 'off';
     const replies: ScriptedReply[] = [];
     for (let i = 0; i < 12; i++) {
       replies.push({ toolUse: [{ id: `toolu_s${i}`, name: ECHO.name, input: { message: String(i) } }] });
