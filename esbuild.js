@@ -31,7 +31,7 @@ function copyCodicons() {
 }
 
 function reportSizes() {
-  const files = ['dist/extension.js', 'dist/engine.js', 'dist/mcp.js', 'dist/webview/main.js', 'dist/webview/main.css', 'dist/webview/codicon.ttf'];
+  const files = ['dist/extension.js', 'dist/engine.js', ...PLATFORMS.map((name) => `dist/${name}.js`), 'dist/mcp.js', 'dist/webview/main.js', 'dist/webview/main.css', 'dist/webview/codicon.ttf'];
   for (const file of files) {
     const full = path.join(__dirname, file);
     if (fs.existsSync(full)) console.log(`${file.padEnd(28)} ${(fs.statSync(full).size / 1024).toFixed(1).padStart(8)} KB`);
@@ -47,6 +47,34 @@ const engineExternalPlugin = {
     build.onResolve({ filter: /^\.\/runtime$/ }, (args) =>
       /[\\/]host[\\/]mcp[\\/]load\.ts$/.test(args.importer) ? { path: './mcp.js', external: true } : undefined,
     );
+  },
+};
+
+/** Each cloud platform's client is its own bundle, loaded by the engine only when that platform is chosen. */
+const PLATFORMS = ['bedrock', 'vertex', 'foundry'];
+
+/** The engine reaches each platform bundle through `require('./<platform>.js')`. */
+const platformExternalPlugin = {
+  name: 'platform-external',
+  setup(build) {
+    build.onResolve({ filter: /\/platforms\/(bedrock|vertex|foundry)$/ }, (args) => ({ path: `./${path.basename(args.path)}.js`, external: true }));
+  },
+};
+
+/**
+ * A platform bundle takes `@anthropic-ai/sdk` from the engine (its `sharedSdkModules`) instead of a copy of
+ * its own: one set of SDK classes for every platform, and no second SDK to parse.
+ */
+const sharedSdkPlugin = {
+  name: 'shared-sdk',
+  setup(build) {
+    build.onResolve({ filter: /^@anthropic-ai\/sdk(\/.*)?$/ }, (args) => ({ path: args.path.replace(/\.js$/, ''), namespace: 'shared-sdk' }));
+    build.onLoad({ filter: /.*/, namespace: 'shared-sdk' }, (args) => ({
+      contents: `const shared = require('./engine.js').sharedSdkModules[${JSON.stringify(args.path)}];\n` +
+        `if (!shared) throw new Error(${JSON.stringify(`The engine does not share ${args.path}`)});\nmodule.exports = shared;`,
+      loader: 'js',
+    }));
+    build.onResolve({ filter: /^\.\/engine\.js$/ }, () => ({ path: './engine.js', external: true }));
   },
 };
 
@@ -85,7 +113,21 @@ async function main() {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
+      supported: { 'dynamic-import': false },
+      plugins: [...common.plugins, platformExternalPlugin],
     }),
+    ...PLATFORMS.map((name) =>
+      esbuild.context({
+        ...common,
+        entryPoints: [`src/core/platforms/${name}.ts`],
+        outfile: `dist/${name}.js`,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        supported: { 'dynamic-import': false },
+        plugins: [...common.plugins, sharedSdkPlugin],
+      }),
+    ),
     esbuild.context({
       ...common,
       entryPoints: ['src/host/mcp/runtime.ts'],

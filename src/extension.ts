@@ -15,6 +15,8 @@ import { TerminalRecorder } from './host/context/terminal';
 import { readSettings } from './host/config';
 import { channelLogger } from './host/logger';
 import { McpService } from './host/mcp';
+import { ProviderService } from './host/backend/providers';
+import { registerProviderCommands } from './host/selectProvider';
 
 /** What the extension returns from `activate`, used by the integration tests. */
 export interface MarathonApi {
@@ -45,12 +47,14 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
   });
   const mcp = new McpService({ logger, secrets: context.secrets, memento: context.workspaceState, clientVersion: (context.extension.packageJSON as { version?: string }).version ?? '0.0.0' });
   const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath, mcp: mcp.tools });
-  const controller = new ChatController(context, keys, logger, proposals, workspaceContext, agent);
+  const providers = new ProviderService(context.secrets, logger);
+  const controller = new ChatController(context, keys, logger, proposals, workspaceContext, agent, providers);
   const provider = new ChatViewProvider(context.extensionUri, controller, logger);
   const panels = new ChatPanelManager(context.extensionUri, controller, logger);
   context.subscriptions.push(
     channel,
     keys,
+    providers,
     proposals,
     mcp,
     agent,
@@ -60,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     vscode.window.registerWebviewPanelSerializer(CHAT_PANEL_TYPE, panels),
     ...registerCommands(controller, keys, channel, logger),
     ...registerViewCommands(panels, proposals),
+    ...registerProviderCommands(providers, logger),
     terminal,
     workspaceContext,
     ...registerContextCommands(controller, workspaceContext, logger),

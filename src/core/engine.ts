@@ -5,3 +5,6 @@ export { classifyError } from './errors';
 export { ConversationSession } from './session';
 export { JsonlConversationStore } from './store';
 export { searchTranscripts, transcriptMarkdown } from './transcript';
+export { checkPlatformConnection, createPlatformClient } from './platformClient';
+export { platformProblem } from './platformErrors';
+export { sharedSdkModules } from './sharedSdk';

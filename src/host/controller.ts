@@ -8,6 +8,8 @@ import type { AgentMessage, AgentMode } from './agent';
 import type { ApiKeyStore } from './apiKey';
 import type { ProposalManager } from './apply';
 import { Backend } from './backend/backend';
+import { PlatformTurns } from './backend/platform';
+import type { ProviderService } from './backend/providers';
 import { readSettings } from './config';
 import type { ContextService } from './context/service';
 import { ConversationLifecycle } from './conversationLifecycle';
@@ -42,18 +44,29 @@ export class ChatController extends Disposable {
     private readonly workspaceContext?: ContextService,
     /** Agent mode: tools with approval, checkpoints, Restore to here; absent, every turn is plain chat. */
     private readonly agent?: AgentMode,
+    /** `marathon.provider`: Bedrock, Vertex AI or Foundry through their own clients; absent, the Anthropic API only. */
+    providers?: ProviderService,
   ) {
     super();
-    this.backend = new Backend(keys, logger, (model) =>
-      this.views.notice('warning', `${model} does not support compaction: long conversations drop their oldest turns instead.`),
+    this.backend = new Backend(
+      keys,
+      logger,
+      (model) => this.views.notice('warning', `${model} does not support compaction: long conversations drop their oldest turns instead.`),
+      providers ? new PlatformTurns(providers, context.workspaceState, logger) : undefined,
     );
+    if (providers) {
+      this._register(providers.onDidChange(() => void this.postBackend()));
+    }
     const sessions = new SessionFactory({ backend: this.backend, logger, workspaceContext, agent });
     this.conversations = this._register(
       new ConversationLifecycle({
         context,
         logger,
         openSession: (store, id) => sessions.open(store, id),
-        onDidOpen: (focusItemId) => this.bootstrapViews(focusItemId),
+        onDidOpen: (focusItemId) => {
+          this.noticeProviderMove();
+          return this.bootstrapViews(focusItemId);
+        },
         onDidChangeList: () => this.postConversations(),
         onSessionEvent: (event) => this.views.forward(event, this.request ?? hostRequestId()),
         notice: (message) => this.views.notice('info', message),
@@ -72,9 +85,14 @@ export class ChatController extends Disposable {
     this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('marathon')) {
+          this.backend.platform?.settingsChanged();
+          void this.postBackend();
+          if (['provider', 'model', 'bedrock', 'vertex', 'foundry'].some((key) => event.affectsConfiguration(`marathon.${key}`))) {
+            this.noticeProviderMove();
+          }
           this.reportSettingsProblems();
           const { settings } = readSettings();
-          this.views.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: settings.model });
+          this.views.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: this.backend.model() });
           this.postAgent();
         }
       }),
@@ -121,7 +139,12 @@ export class ChatController extends Disposable {
       case 'code/copy':
       case 'code/insert':
       case 'code/apply':
-        await handleEditorMessage(message, { logger: this.logger, proposals: this.proposals, notice: (text) => this.views.notice('info', text) });
+        await handleEditorMessage(message, {
+          logger: this.logger,
+          proposals: this.proposals,
+          notice: (text) => this.views.notice('info', text),
+          onPlatform: () => this.backend.onPlatform(),
+        });
         return;
       // Settings.
       case 'settings/setCompactionMode':
@@ -287,8 +310,8 @@ export class ChatController extends Disposable {
       this.views.notice('info', 'Type a message first.');
       return;
     }
-    const credentials = await this.backend.credentials();
-    if (!credentials) {
+    const missing = await this.backend.missingCredentials();
+    if (missing !== undefined) {
       this.views.broadcast({
         type: 'chat/failed',
         requestId,
@@ -297,7 +320,7 @@ export class ChatController extends Disposable {
           id: `e-nokey-${Date.now()}`,
           at: Date.now(),
           errorKind: 'noApiKey',
-          message: 'No API key is set. Run “Marathon: Set API Key”, or set ANTHROPIC_API_KEY before starting VS Code.',
+          message: missing,
           retryable: false,
         },
         draft: text,
@@ -329,6 +352,11 @@ export class ChatController extends Disposable {
   }
 
   async compactNow(requestId = hostRequestId()): Promise<void> {
+    const unavailable = this.backend.compactNowUnavailable();
+    if (unavailable) {
+      this.views.notice('info', unavailable);
+      return;
+    }
     await this.track(requestId, (session) => session.compactNow().then(() => undefined));
   }
 
@@ -373,7 +401,7 @@ export class ChatController extends Disposable {
       requestId: session.generating ? this.request : undefined,
       meter: session.meter(),
       compactionMode: settings.mode,
-      model: settings.model,
+      model: this.backend.model(),
       workspaceTrusted: vscode.workspace.isTrusted,
       agent: this.agent?.state(session.id),
     };
@@ -440,6 +468,15 @@ export class ChatController extends Disposable {
     const list = await (await this.conversations.getStore()).list();
     const activeTitle = list.find((entry) => entry.id === this.conversations.current?.id)?.title ?? 'New conversation';
     this.views.broadcast({ type: 'conversations/didChange', conversations: list.map(toSummary), activeTitle });
+  }
+
+  /** The active conversation was last served by another provider or model: say where it continues. */
+  private noticeProviderMove(): void {
+    const id = this.conversations.current?.id;
+    const moved = id === undefined ? undefined : this.backend.platform?.opened(id);
+    if (moved) {
+      this.views.notice('info', moved);
+    }
   }
 
   private async postBackend(): Promise<void> {

@@ -12,12 +12,14 @@ export interface EditorActionDeps {
   /** Apply as a diff the user accepts; absent, Apply explains it is unavailable. */
   proposals?: ProposalManager;
   notice(message: string): void;
+  /** True on a cloud platform, where the credentials are the platform's: Set API Key becomes Select Provider. */
+  onPlatform?(): boolean;
 }
 
 export async function handleEditorMessage(message: EditorMessage, deps: EditorActionDeps): Promise<void> {
   switch (message.type) {
     case 'command/run':
-      await runHostCommand(message.command);
+      await runHostCommand(message.command === 'setApiKey' && deps.onPlatform?.() === true ? 'selectProvider' : message.command);
       return;
     case 'link/open':
       await openLink(message.href, deps.logger);
@@ -44,6 +46,9 @@ async function runHostCommand(command: HostCommand): Promise<void> {
   switch (command) {
     case 'setApiKey':
       await vscode.commands.executeCommand('marathon.setApiKey');
+      return;
+    case 'selectProvider':
+      await vscode.commands.executeCommand('marathon.selectProvider');
       return;
     case 'openSettings':
       await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:marathon-dev.marathon');

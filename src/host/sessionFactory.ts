@@ -5,7 +5,7 @@ import type { ConversationSession } from '../core/session';
 import type { JsonlConversationStore } from '../core/store';
 import type { AgentMode } from './agent';
 import type { Backend } from './backend/backend';
-import { readSessionSettings } from './config';
+import { readSessionSettings, readSettings } from './config';
 import type { ContextService } from './context/service';
 import { loadEngine } from './engine';
 import { buildSystemPrompt } from './systemPrompt';
@@ -25,8 +25,9 @@ export class SessionFactory {
     return ConversationSession.open({
       store,
       conversationId: id,
-      client: () => this.deps.backend.client(),
-      settings: () => readSessionSettings(this.deps.backend.models, this.deps.agent !== undefined),
+      client: () => this.deps.backend.client(id),
+      // On a cloud platform the turn takes the platform's model, compaction and prices.
+      settings: () => this.deps.backend.adapt(readSessionSettings(this.deps.backend.models, this.deps.agent !== undefined), readSettings().settings.prices),
       systemPrompt: buildSystemPrompt,
       tools: this.deps.agent?.tools,
       pinnedBlocks: () => this.deps.workspaceContext?.pinnedBlocks(id) ?? Promise.resolve([]),

@@ -49,11 +49,26 @@ export interface ContextItem {
 
 export type BackendKind = 'api' | 'demo' | 'none';
 
+export type ProviderKind = 'anthropic' | 'bedrock' | 'vertex' | 'foundry';
+
+/** Which platform serves the conversation, for the header: "Amazon Bedrock · us-east-1". */
+export interface ProviderInfo {
+  id: ProviderKind;
+  label: string;
+  /** The region, location or resource; absent for the Anthropic API. */
+  region?: string;
+  /** How the platform signs in, in words ("AWS credentials", "a Foundry key"); never a secret. */
+  credentials?: string;
+}
+
 export interface BackendInfo {
   kind: BackendKind;
   /** Where the key comes from, for the empty state; never the key itself. */
   keySource?: 'secretStorage' | 'environment';
   baseUrl?: string;
+  provider?: ProviderInfo;
+  /** Set when Compact Now cannot run here (the platform or model has no on-demand compaction): why. */
+  compactNowUnavailable?: string;
 }
 
 export interface ConversationSummary {
@@ -197,7 +212,7 @@ export interface ViewState {
   agent?: AgentState;
 }
 
-export type HostCommand = 'setApiKey' | 'openSettings' | 'showLog' | 'openInEditor';
+export type HostCommand = 'setApiKey' | 'selectProvider' | 'openSettings' | 'showLog' | 'openInEditor';
 
 export interface SearchHit {
   conversationId: string;
@@ -378,6 +393,7 @@ export function isToHost(value: unknown): value is ToHost {
     case 'command/run':
       return (
         message.command === 'setApiKey' ||
+        message.command === 'selectProvider' ||
         message.command === 'openSettings' ||
         message.command === 'showLog' ||
         message.command === 'openInEditor'

@@ -53,6 +53,14 @@ export class EmptyState {
     this.backendSlot.replaceChildren();
     switch (backend.kind) {
       case 'none': {
+        if (backend.provider !== undefined && backend.provider.id !== 'anthropic') {
+          const choose = button({ label: 'Select Provider', text: 'Select Provider', icon: 'cloud', testid: 'set-api-key', class: 'primary' });
+          choose.addEventListener('click', () => this.post({ type: 'command/run', command: 'selectProvider' }));
+          this.backendSlot.append(
+            h('div', { class: 'empty-callout warning' }, h('p', { text: `Marathon needs a key to reach Claude on ${backend.provider.label}.` }), choose),
+          );
+          break;
+        }
         const setKey = button({
           label: 'Set API Key',
           text: 'Set API Key',
@@ -86,6 +94,13 @@ export class EmptyState {
         );
         break;
       case 'api': {
+        const provider = backend.provider;
+        if (provider !== undefined && provider.id !== 'anthropic') {
+          const where = provider.region ? ` (${provider.region})` : '';
+          const how = provider.credentials ? `, signed in with ${provider.credentials}` : '';
+          this.backendSlot.append(h('p', { class: 'empty-note', text: `Connected${model ? ` to ${model}` : ''} on ${provider.label}${where}${how}.` }));
+          break;
+        }
         const source =
           backend.keySource === 'environment' ? 'the ANTHROPIC_API_KEY environment variable' : 'VS Code’s secret storage';
         this.backendSlot.append(

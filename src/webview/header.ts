@@ -1,6 +1,6 @@
-// Header: the conversation title (rename inline), the demo badge and the conversation actions,
-// with the history panel below.
-import type { BackendInfo, ConversationSummary, SearchHit, ToHost } from '../shared/protocol';
+// Header: the conversation title (rename inline), the demo badge, the provider badge (which cloud
+// platform and region serve the conversation) and the conversation actions, with the history panel below.
+import type { BackendInfo, ConversationSummary, ProviderKind, SearchHit, ToHost } from '../shared/protocol';
 import type { ChatRequests } from './chatRequests';
 import { button, h, icon } from './dom';
 import { HistoryPanel } from './history';
@@ -13,12 +13,17 @@ export interface HeaderHost {
 }
 
 const MAX_TITLE_LENGTH = 200;
+const COMPACT_TITLE = 'Compact now: summarize the conversation so far';
+const SHORT_LABELS: Readonly<Record<ProviderKind, string>> = { anthropic: 'Anthropic', bedrock: 'Bedrock', vertex: 'Vertex AI', foundry: 'Foundry' };
 
 export class Header {
   readonly element: HTMLElement;
   private readonly titleButton: HTMLButtonElement;
   private readonly titleInput: HTMLInputElement;
   private readonly demoBadge: HTMLElement;
+  private readonly providerBadge: HTMLElement;
+  private readonly providerText: HTMLElement;
+  private readonly compactButton: HTMLButtonElement;
   private readonly historyToggle: HTMLButtonElement;
   private readonly history: HistoryPanel;
   private conversationId = '';
@@ -43,16 +48,18 @@ export class Header {
       icon('beaker'),
       h('span', { text: 'Demo backend' }),
     );
+    this.providerText = h('span', { class: 'provider-text' });
+    this.providerBadge = h('span', { class: 'demo-badge provider-badge', testid: 'provider-badge', hidden: true }, icon('cloud'), this.providerText);
     const newButton = button({ label: 'New conversation', icon: 'add', testid: 'new-conversation' });
     this.historyToggle = button({ label: 'Conversation history', icon: 'history', testid: 'history-toggle' });
     this.historyToggle.setAttribute('aria-expanded', 'false');
     this.historyToggle.setAttribute('aria-controls', 'history-panel');
-    const compactButton = button({
+    const compactButton = (this.compactButton = button({
       label: 'Compact the conversation now',
       icon: 'fold',
       testid: 'compact-now',
-      title: 'Compact now: summarize the conversation so far',
-    });
+      title: COMPACT_TITLE,
+    }));
     const exportButton = button({ label: 'Export conversation as Markdown', icon: 'export', testid: 'export' });
     // In an editor tab the chat is already where this button would take it.
     const inEditor = document.body.dataset.surface === 'editor';
@@ -74,6 +81,7 @@ export class Header {
         { class: 'header-row' },
         h('div', { class: 'title-wrap' }, this.titleButton, this.titleInput),
         this.demoBadge,
+        this.providerBadge,
         h('div', { class: 'header-actions' }, newButton, this.historyToggle, compactButton, exportButton, openInEditorButton),
       ),
       this.history.element,
@@ -115,6 +123,20 @@ export class Header {
 
   setBackend(backend: BackendInfo): void {
     this.demoBadge.hidden = backend.kind !== 'demo';
+    const provider = backend.provider;
+    const onPlatform = provider !== undefined && provider.id !== 'anthropic';
+    this.providerBadge.hidden = !onPlatform;
+    if (onPlatform) {
+      const where = provider.region ? ` · ${provider.region}` : '';
+      this.providerText.textContent = `${SHORT_LABELS[provider.id]}${where}`;
+      this.providerBadge.title = `Served by ${provider.label}${provider.region ? ` in ${provider.region}` : ''}${provider.credentials ? `, signed in with ${provider.credentials}` : ''}.`;
+      this.providerBadge.setAttribute('aria-label', this.providerBadge.title);
+    }
+    // Compact Now stays focusable and says why it cannot run (a disabled button would hide the reason).
+    const unavailable = backend.compactNowUnavailable;
+    this.compactButton.setAttribute('aria-disabled', unavailable ? 'true' : 'false');
+    this.compactButton.classList.toggle('unavailable', unavailable !== undefined);
+    this.compactButton.title = unavailable ? `Compact now is unavailable: ${unavailable}` : COMPACT_TITLE;
   }
 
   setConversations(conversations: ConversationSummary[], activeId: string): void {

@@ -1,12 +1,15 @@
 // The backend the next request goes to: resolves the credentials, hands out one client per key and
-// endpoint (so connections are reused from turn to turn) and knows what each model can do.
+// endpoint (so connections are reused from turn to turn) and knows what each model can do. With
+// `marathon.provider` set to a cloud platform, the platform's client, model and capabilities stand in.
 import type { Logger } from '../../core/ports';
-import type { MessagesClient } from '../../core/session';
+import type { MessagesClient, SessionSettings } from '../../core/session';
+import type { ModelPrice } from '../../core/usage';
 import type { BackendInfo } from '../../shared/protocol';
 import type { ApiKeyStore, Credentials } from '../apiKey';
 import { readSettings } from '../config';
 import { createAnthropicClient } from './anthropic';
 import { ModelCapabilities } from './models';
+import type { PlatformTurns } from './platform';
 
 export class Backend {
   readonly models: ModelCapabilities;
@@ -17,6 +20,8 @@ export class Backend {
     logger: Logger,
     /** Called once when a model turns out not to support compaction. */
     onCompactionUnsupported: (model: string) => void,
+    /** The cloud platform side of `marathon.provider`; absent, the Anthropic API only. */
+    readonly platform?: PlatformTurns,
   ) {
     this.models = new ModelCapabilities(logger, onCompactionUnsupported);
   }
@@ -26,13 +31,48 @@ export class Backend {
     return this.keys.resolve(readSettings().settings.apiBaseUrl);
   }
 
+  /** True when a cloud platform, not the Anthropic API, serves the next turn. */
+  onPlatform(): boolean {
+    return this.platform?.active() ?? false;
+  }
+
+  /** Why the next turn cannot start (no key), in one sentence; undefined when it can. */
+  async missingCredentials(): Promise<string | undefined> {
+    if (this.platform?.active()) {
+      return this.platform.missingCredentials();
+    }
+    return (await this.credentials()) ? undefined : 'No API key is set. Run “Marathon: Set API Key”, or set ANTHROPIC_API_KEY before starting VS Code.';
+  }
+
+  /** The model id the next turn uses (a platform's own id on a cloud platform). */
+  model(): string {
+    return this.platform?.active() ? this.platform.model() : readSettings().settings.model;
+  }
+
   /** What the header shows about the backend. */
   async info(): Promise<BackendInfo> {
+    if (this.platform?.active()) {
+      return this.platform.backendInfo();
+    }
     return (await this.credentials())?.backend ?? { kind: 'none' };
   }
 
+  /** Why Compact Now cannot run on this platform and model; undefined when it can. */
+  compactNowUnavailable(): string | undefined {
+    return this.platform?.active() ? this.platform.compactNowUnavailable() : undefined;
+  }
+
+  /** A turn's settings, adapted to what the chosen platform offers for its model. */
+  adapt(settings: SessionSettings, prices: Readonly<Record<string, ModelPrice>>): SessionSettings {
+    return this.platform?.active() ? this.platform.sessionSettings(settings, prices) : settings;
+  }
+
   /** The client for the current key and endpoint; starts learning the current model's window. */
-  async client(): Promise<MessagesClient> {
+  async client(conversationId?: string): Promise<MessagesClient> {
+    this.platform?.turnStarted(conversationId);
+    if (this.platform?.active()) {
+      return this.platform.client();
+    }
     const credentials = await this.credentials();
     if (!credentials) {
       throw new Error('No API key is set. Run “Marathon: Set API Key”.');
