@@ -2,6 +2,7 @@
 // Loaded with the SDK on first use, never during activation.
 import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { ErrorKind } from '../shared/protocol';
+import { platformProblem } from './platformErrors';
 
 export interface ClassifiedError {
   kind: ErrorKind;
@@ -92,6 +93,13 @@ export function classifyError(raw: unknown): ClassifiedError {
   if (raw instanceof APIUserAbortError || (raw instanceof Error && raw.name === 'AbortError')) {
     return { kind: 'unknown', message: 'Stopped.', retryable: false, aborted: true };
   }
+  // A cloud platform's own refusal (credentials, SSO session, region, model access), said with its fix;
+  // credential failures arrive as connection errors, so this comes first.
+  const platform = platformProblem(raw);
+  if (platform) {
+    const kind: ErrorKind = platform.kind === 'wrongRegion' || platform.kind === 'modelNotEnabled' ? 'invalidRequest' : 'auth';
+    return { kind, message: platform.message, retryable: false };
+  }
   if (raw instanceof APIConnectionTimeoutError) {
     return { kind: 'connection', message: 'The request to the API timed out.', retryable: true };
   }
@@ -119,6 +127,13 @@ export function classifyError(raw: unknown): ClassifiedError {
     }
     if (error.type === 'api_error') {
       return { ...base, kind: 'server', message: 'The API had an internal error.', retryable: true };
+    }
+    // Bedrock ends a stream with an AWS exception frame, which its client turns into an error event.
+    if (error.type === 'serviceUnavailableException' || error.type === 'throttlingException') {
+      return { ...base, kind: 'overloaded', message: 'The platform is overloaded right now.', retryable: true };
+    }
+    if (error.type === 'internalServerException' || error.type === 'modelStreamErrorException' || error.type === 'modelTimeoutException') {
+      return { ...base, kind: 'server', message: 'The platform had an internal error.', retryable: true };
     }
     if (/terminated|socket|ECONNRESET|network|fetch failed|ended without/i.test(error.message ?? '')) {
       return { ...base, kind: 'connection', message: 'The connection to the API dropped.', retryable: true };
@@ -173,5 +188,6 @@ export function isCompactionUnsupported(raw: unknown, classified: ClassifiedErro
     return false;
   }
   const message = (raw as ApiErrorShape).apiMessage ?? (raw as ApiErrorShape).message ?? '';
-  return /compact|context_management|anthropic-beta/i.test(message) && /not (supported|available|enabled)|unsupported|unknown|invalid beta/i.test(message);
+  // Bedrock names no beta: "The model returned the following errors: invalid beta flag".
+  return (/compact|context_management|anthropic-beta/i.test(message) && /not (supported|available|enabled)|unsupported|unknown|invalid beta/i.test(message)) || /invalid beta flag/i.test(message);
 }

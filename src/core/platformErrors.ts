@@ -47,7 +47,8 @@ export function platformProblem(raw: unknown): PlatformProblem | undefined {
   }
   const status = statusOf(raw);
   // AWS SSO: the token cache under ~/.aws/sso/cache is past its expiry or missing.
-  if (/SSO session (associated with this profile )?(has expired|is invalid)|SSO session token associated with profile|Token is expired\. To refresh/i.test(text)) {
+  // Every SSO failure of the AWS providers ends with "To refresh this SSO session run 'aws sso login'".
+  if (/SSO session (associated with this profile )?(has expired|is invalid)|SSO session token associated with profile|Token is expired|refresh this SSO session/i.test(text)) {
     return { kind: 'ssoExpired', message: 'Your AWS SSO session has expired. Run `aws sso login` (with `--profile` if you use one), then try again.' };
   }
   if (/Could not load credentials from any providers|Failed to resolve AWS credentials/i.test(text)) {

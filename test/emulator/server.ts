@@ -8,6 +8,7 @@ import { DEFAULT_SUMMARY_TEMPLATE } from './compaction';
 import type { Generated } from './engine';
 import { countTokens, runMessages } from './engine';
 import { getModel, listModels } from './models';
+import { metadataResponse, platformRoute, type PlatformRequest } from './platforms';
 import { newId } from './replies';
 import { writeStream } from './sse';
 import { EmulatorState, parseConfigPatch, parseFaults, parseReplies } from './state';
@@ -221,6 +222,15 @@ class EmulatorServer {
       return;
     }
     if (path.startsWith('/_emulator/')) {return this.control(req, res, path.slice('/_emulator/'.length));}
+    // Cloud platforms (platforms/): Bedrock, Vertex AI (and its metadata server for ADC), Foundry.
+    if (req.method === 'GET' && path.startsWith('/computeMetadata/v1/')) {
+      const answer = metadataResponse(req, path);
+      res.writeHead(answer.status, { 'content-type': answer.type, 'metadata-flavor': 'Google' });
+      res.end(answer.body);
+      return;
+    }
+    const platform = platformRoute(req.method ?? '', path);
+    if (platform) {return this.messages(req, res, url, platform.endpoint, platform);}
     if (req.method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/count_tokens')) {
       return this.messages(req, res, url, path === '/v1/messages' ? 'create' : 'count_tokens');
     }
@@ -244,12 +254,12 @@ class EmulatorServer {
     sendError(res, new ApiError(404, 'not_found_error', 'Not Found'), requestId);
   }
 
-  private async messages(req: http.IncomingMessage, res: http.ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
+  private async messages(req: http.IncomingMessage, res: http.ServerResponse, url: URL, endpoint: Endpoint, platform?: PlatformRequest): Promise<void> {
     const requestId = newId('req');
     const headers = { 'request-id': requestId };
-    const apiKey = apiKeyOf(req);
-    const betas = parseBetas(req.headers['anthropic-beta']);
-    const record: RecordedRequest = { path: url.pathname, query: url.search.slice(1), betas, apiKey, body: null, at: Date.now(), status: null };
+    const apiKey = platform ? '' : apiKeyOf(req);
+    let betas = parseBetas(req.headers['anthropic-beta']);
+    const record: RecordedRequest = { path: url.pathname, query: url.search.slice(1), betas, apiKey, body: null, at: Date.now(), status: null, platform: platform?.platform };
     this.state.requests.push(record);
     res.on('close', () => {
       if (res.headersSent) {record.status = res.statusCode;}
@@ -261,11 +271,20 @@ class EmulatorServer {
       // Faults act on sampling requests only, so a client's token counting doesn't consume them.
       const fault = endpoint === 'create' ? this.state.takeFault() : undefined;
       if (fault?.kind === 'http') {throw faultError(fault);}
-      authenticate(apiKey);
-      checkBetas(betas);
+      if (platform) {record.auth = await platform.authenticate(req, text);}
+      else {
+        authenticate(apiKey);
+        checkBetas(betas);
+      }
       if (!parsed.ok) {throw invalidRequest('There was an error parsing the body of your request: invalid JSON.');}
+      let body = parsed.value;
+      if (platform) {
+        ({ body, betas } = platform.canonical(body, betas));
+        record.betas = betas;
+        checkBetas(betas);
+      }
       const { config, signingSecret } = this.state;
-      const request = validateRequest(parsed.value, betas, endpoint, {
+      const request = validateRequest(body, betas, endpoint, {
         // A client replays encrypted_content exactly when this server sent it.
         allowEncryptedContent: config.allowEncryptedContent || config.shapes.encryptedContent !== 'none',
         strictCompactionBetas: config.strictCompactionBetas,
@@ -277,12 +296,13 @@ class EmulatorServer {
         sendJson(res, 200, countTokens(request, this.state), headers);
         return;
       }
-      const generated = runMessages(request, this.state);
-      if (request.stream) {await writeStream(res, generated, fault, headers);}
+      const generated = platform ? platform.adapt(runMessages(request, this.state)) : runMessages(request, this.state);
+      if (request.stream) {await (platform?.writeStream ?? writeStream)(res, generated, fault, headers);}
       else {await sendMessage(res, generated, fault, headers, requestId);}
     } catch (error) {
       if (!(error instanceof ApiError)) {throw error;}
-      sendError(res, error, requestId);
+      if (platform) {platform.sendError(res, error, requestId, sendError);}
+      else {sendError(res, error, requestId);}
     }
   }
 

@@ -151,6 +151,10 @@ export interface RecordedRequest {
   at: number;
   /** Response status (200 for a stream, even one cut later); null while in flight or when dropped before a response. */
   status: number | null;
+  /** The cloud platform endpoint the request came to (`platforms/`); absent for the Anthropic API. */
+  platform?: 'bedrock' | 'vertex' | 'foundry';
+  /** How a platform request was signed: `sigv4:<key id>:<region>`, `bearer`, `oauth`, `api-key`, `entra`. */
+  auth?: string;
 }
 
 /** An error the emulator answers with the API's error envelope. */

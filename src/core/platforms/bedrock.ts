@@ -3,6 +3,7 @@
 // (`anthropic_beta`), posts to `/model/{id}/invoke[-with-response-stream]`, signs with SigV4 and turns
 // Bedrock's event stream back into SSE, so the session's stream code is the same on every platform.
 import { AnthropicBedrock } from '@anthropic-ai/bedrock-sdk';
+import type { fromNodeProviderChain as NodeProviderChain } from '@aws-sdk/credential-providers';
 import type { PlatformClientConfig } from '../providers';
 import type { MessagesClient } from '../session';
 
@@ -14,20 +15,19 @@ export function createBedrockClient(config: BedrockConfig, options: { fetch?: ty
     return asMessagesClient(new AnthropicBedrock({ ...common, apiKey: config.auth.apiKey }));
   }
   const profile = config.auth.profile;
-  // `apiKey: null` keeps AWS_BEARER_TOKEN_BEDROCK out: the user chose the AWS credential chain. A named
-  // profile resolves through the same Node chain the AWS CLI uses (profile, SSO cache, process, IMDS).
-  return asMessagesClient(
-    new AnthropicBedrock({
-      ...common,
-      apiKey: null,
-      providerChainResolver: profile
-        ? async () => {
-            const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-            return fromNodeProviderChain({ profile });
-          }
-        : null,
-    }),
-  );
+  // `apiKey: null` keeps AWS_BEARER_TOKEN_BEDROCK out: the user chose the AWS credential chain.
+  return asMessagesClient(new AnthropicBedrock({ ...common, apiKey: null, providerChainResolver: () => credentialChain(profile) }));
+}
+
+type AwsCredentialProvider = ReturnType<typeof NodeProviderChain>;
+
+/**
+ * The AWS CLI's chain: with a named profile, that profile (static keys, SSO cache, process, role);
+ * without one, environment keys first, then the default chain (AWS_PROFILE, SSO, IMDS).
+ */
+async function credentialChain(profile: string | undefined): Promise<AwsCredentialProvider> {
+  const { createCredentialChain, fromEnv, fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  return profile ? fromNodeProviderChain({ profile }) : createCredentialChain(fromEnv(), fromNodeProviderChain());
 }
 
 /**

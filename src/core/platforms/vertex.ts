@@ -15,7 +15,8 @@ export async function createVertexClient(config: VertexConfig, options: { fetch?
   // them here first turns "no credentials" into this call's error instead of an unhandled rejection.
   let authClient: Awaited<ReturnType<GoogleAuth['getClient']>>;
   try {
-    authClient = await new GoogleAuth({ scopes: 'https://www.googleapis.com/auth/cloud-platform' }).getClient();
+    // A known project spares Google's client its project lookup (gcloud, the metadata server).
+    authClient = await new GoogleAuth({ scopes: 'https://www.googleapis.com/auth/cloud-platform', projectId: config.projectId || undefined }).getClient();
   } catch (error) {
     throw new Error('Failed to acquire Google OAuth credentials.', { cause: error });
   }
