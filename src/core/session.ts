@@ -18,6 +18,7 @@ import { ToolLoop } from './turn/toolLoop';
 import { UsageTotals } from './turn/totals';
 import { DEFAULT_RETRY, Transport, type RetryPolicy, type StreamResult } from './turn/transport';
 import { TranscriptView } from './turn/view';
+import { loggableError } from './errorText';
 
 export type { MessagesClient, SessionEvent } from './turn/context';
 export type { SessionSettings } from './turn/settings';
@@ -339,7 +340,7 @@ export class ConversationSession {
       this.emit({ type: 'notice', level: 'warning', message: 'The answer kept pausing; stopped after several continuations. Send a message to go on.' });
     } catch (error) {
       // A failure of Marathon itself (not the API): show it and keep what the user typed.
-      this.logger.error(error instanceof Error ? error : String(error));
+      this.logger.error(loggableError(error));
       await this.closeDanglingToolUses(ctx, 'Not run: Marathon failed before running this call.');
       await this.fail(classifyError(error), draft);
     } finally {

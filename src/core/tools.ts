@@ -1,6 +1,7 @@
 // Agent mode's client tools: their strict JSON schemas (sent to the API), the validation of the input
 // the model sends back, and how a call is described to the user. Pure: the host runs the tools.
 import type { ToolKind } from '../shared/protocol';
+import { describeError } from './errorText';
 
 export type ToolName = 'read_file' | 'list_files' | 'search_text' | 'get_diagnostics' | 'edit_file' | 'run_command';
 
@@ -250,7 +251,7 @@ export function validateToolInput(name: string, input: unknown): Validated {
         try {
           new RegExp(parsed.query);
         } catch (error) {
-          return { ok: false, message: `"query" is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}` };
+          return { ok: false, message: `"query" is not a valid regular expression: ${describeError(error)}` };
         }
       }
       break;

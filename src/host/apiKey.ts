@@ -1,5 +1,6 @@
 // The API key lives in SecretStorage, else in ANTHROPIC_API_KEY; never in settings, logs or the webview.
 import * as vscode from 'vscode';
+import { Disposable } from './disposable';
 import type { BackendInfo } from '../shared/protocol';
 
 const SECRET_KEY = 'marathon.anthropicApiKey';
@@ -10,11 +11,13 @@ export interface Credentials {
   backend: BackendInfo;
 }
 
-export class ApiKeyStore {
-  private readonly _onDidChange = new vscode.EventEmitter<void>();
+export class ApiKeyStore extends Disposable {
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this._onDidChange.event;
 
-  constructor(private readonly secrets: vscode.SecretStorage) {}
+  constructor(private readonly secrets: vscode.SecretStorage) {
+    super();
+  }
 
   async set(key: string): Promise<void> {
     await this.secrets.store(SECRET_KEY, key);
@@ -44,9 +47,5 @@ export class ApiKeyStore {
       return { apiKey: 'demo-key', baseURL: demoUrl, backend: { kind: 'demo', baseUrl: demoUrl } };
     }
     return undefined;
-  }
-
-  dispose(): void {
-    this._onDidChange.dispose();
   }
 }

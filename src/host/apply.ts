@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import { matchEol, newWorkspaceFile, resolveTarget, targetEditor, workspaceFile } from './applyTarget';
 import { applyFilePatch, isUnifiedDiff, parseUnifiedDiff } from './patch';
+import { loggableError } from '../core/errorText';
 
 export const PROPOSAL_SCHEME = 'marathon-proposal';
 const ACTIVE_CONTEXT_KEY = 'marathon.proposalActive';
@@ -56,13 +57,13 @@ export interface ProposalDeps {
 export class ProposalManager implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly proposals = new Map<string, Proposal>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly onDidChangeEmitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.onDidChangeEmitter.event;
+  private readonly _onDidChange = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this._onDidChange.event;
   private counter = 0;
 
   constructor(private readonly deps: ProposalDeps) {
     this.disposables.push(
-      this.onDidChangeEmitter,
+      this._onDidChange,
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this),
       vscode.window.tabGroups.onDidChangeTabs((event) => {
         // Closing the diff tab by hand is a Discard.
@@ -286,7 +287,7 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
       await proposal.beforeApply?.(previous);
       return true;
     } catch (error) {
-      this.deps.logger.error(error instanceof Error ? error : String(error));
+      this.deps.logger.error(loggableError(error));
       void vscode.window.showErrorMessage('Marathon: could not save a checkpoint of the file, so the change was not applied.');
       await this.closeTabs(proposal.uri);
       proposal.settle?.('failed');

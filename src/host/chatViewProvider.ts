@@ -6,6 +6,7 @@ import type { Logger } from '../core/ports';
 import { isToHost, type ToWebview } from '../shared/protocol';
 import type { ChatController } from './controller';
 import { chatPageHtml, type ChatSurface } from './webviewHtml';
+import { loggableError } from '../core/errorText';
 
 export const CHAT_VIEW_ID = 'marathon.chat';
 
@@ -58,7 +59,7 @@ export function connectWebview(
       logger.warn('[View] ignored a malformed message from the webview');
       return;
     }
-    controller.handle(message, post).catch((error: unknown) => logger.error(error instanceof Error ? error : String(error)));
+    controller.handle(message, post).catch((error: unknown) => logger.error(loggableError(error)));
   });
   return vscode.Disposable.from(attachment, receiver);
 }

@@ -1,10 +1,12 @@
 // The lifecycle of the workspace's conversations: which one is active, opening it (the remembered
 // one or a new one), switching, creating and deleting, and waiting for the current turn.
 import * as vscode from 'vscode';
+import { Disposable } from './disposable';
 import type { Logger } from '../core/ports';
 import type { ConversationSession, SessionEvent } from '../core/session';
 import type { JsonlConversationStore } from '../core/store';
 import { loadEngine } from './engine';
+import { loggableError } from '../core/errorText';
 
 const ACTIVE_KEY = 'marathon.activeConversation';
 
@@ -23,14 +25,16 @@ export interface ConversationLifecycleDeps {
   forget(id: string): Promise<void>;
 }
 
-export class ConversationLifecycle implements vscode.Disposable {
+export class ConversationLifecycle extends Disposable {
   private store: JsonlConversationStore | undefined;
   private session: ConversationSession | undefined;
   private sessionListener: { dispose(): void } | undefined;
   private opening: Promise<ConversationSession> | undefined;
   private idle: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: ConversationLifecycleDeps) {}
+  constructor(private readonly deps: ConversationLifecycleDeps) {
+    super();
+  }
 
   /** The active session, if one is open already. */
   get current(): ConversationSession | undefined {
@@ -69,7 +73,7 @@ export class ConversationLifecycle implements vscode.Disposable {
   async track(action: (session: ConversationSession) => Promise<void>): Promise<void> {
     const session = await this.activeSession();
     const run = action(session).catch((error: unknown) => {
-      this.deps.logger.error(error instanceof Error ? error : String(error));
+      this.deps.logger.error(loggableError(error));
     });
     this.idle = run;
     await run;
@@ -143,9 +147,10 @@ export class ConversationLifecycle implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.session?.cancel();
     this.sessionListener?.dispose();
     void this.store?.dispose();
+    super.dispose();
   }
 }

@@ -2,6 +2,7 @@
 // the files they name, and apply their hunks to a file's text with jsdiff. Pure text in, text out (no
 // `vscode`), so Apply can refuse a diff that does not fit before anything opens.
 import { applyPatch, parsePatch, type StructuredPatch } from 'diff';
+import { describeError } from '../core/errorText';
 
 /** One file's part of a unified diff. */
 export interface FilePatch {
@@ -42,7 +43,7 @@ export function parseUnifiedDiff(code: string): ParsedDiff {
   try {
     patches = parsePatch(recountHunks(code));
   } catch (error) {
-    return { refused: `the diff could not be read (${error instanceof Error ? error.message : String(error)}).` };
+    return { refused: `the diff could not be read (${describeError(error)}).` };
   }
   const files = patches
     .filter((patch) => patch.hunks.length > 0)

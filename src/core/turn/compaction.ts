@@ -11,6 +11,7 @@ import { buildOnDemandRequest, systemBlocks, type CompactionState, type RequestB
 /** The least room for an answer worth lowering `max_tokens` to; below it, Marathon compacts instead. */
 const MIN_ANSWER_TOKENS = 1024;
 import type { ApiAnswer, Recovery, Transport } from './transport';
+import { describeError } from '../errorText';
 
 export interface CompactionPolicyDeps {
   transport: Transport;
@@ -318,7 +319,7 @@ export class CompactionPolicy {
       return (await this.deps.pinnedBlocks?.()) ?? [];
     } catch (error) {
       // A pinned file that cannot be read must not break the turn; the log says which.
-      ctx.logger.warn(`[Compaction] could not re-read pinned files: ${error instanceof Error ? error.message : String(error)}`);
+      ctx.logger.warn(`[Compaction] could not re-read pinned files: ${describeError(error)}`);
       return [];
     }
   }

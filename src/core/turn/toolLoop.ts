@@ -7,6 +7,7 @@ import type { ConversationRecord, StoredBlock, ToolRun } from '../records';
 import { toolItem, withToolResult, type ToolItem } from '../timeline';
 import { isToolName, validateToolInput } from '../tools';
 import { agentActive, newRecordId, type AssistantRecord, type TurnContext } from './context';
+import { describeError, loggableError } from '../errorText';
 
 export class ToolLoop {
   /** Cards of the tool calls of the running turn, as they change; records hold them once settled. */
@@ -86,8 +87,8 @@ export class ToolLoop {
           },
         });
       } catch (error) {
-        ctx.logger.error(error instanceof Error ? error : String(error));
-        results = runnable.map(() => ({ status: 'failed' as const, content: `The tool failed inside Marathon: ${error instanceof Error ? error.message : String(error)}` }));
+        ctx.logger.error(loggableError(error));
+        results = runnable.map(() => ({ status: 'failed' as const, content: `The tool failed inside Marathon: ${describeError(error)}` }));
       }
       runnable.forEach((call, index) => outcomes.set(call.id, results[index] ?? { status: 'failed', content: 'The tool returned no result.' }));
     }

@@ -5,6 +5,7 @@ import type { ConversationStore, Logger } from '../ports';
 import type { UsageFigures } from '../records';
 import { UsageLedger, priceFor, type ModelPrice } from '../usage';
 import type { SettingsSnapshot } from './settings';
+import { describeError } from '../errorText';
 
 export class UsageTotals {
   private readonly ledger = new UsageLedger();
@@ -45,7 +46,7 @@ export class UsageTotals {
       this.ledger.merge(totals);
       return true;
     } catch (error) {
-      logger.warn(`[Store] could not total the usage of ${conversationId}: ${error instanceof Error ? error.message : String(error)}`);
+      logger.warn(`[Store] could not total the usage of ${conversationId}: ${describeError(error)}`);
       return false;
     } finally {
       // Needed only while the file was being read; a session of hours must not keep every id.

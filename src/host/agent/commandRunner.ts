@@ -1,6 +1,7 @@
 // run_command: a shell command in its own process group, with no input, a time limit and an output
 // cap (the middle is cut and the cut is marked). Stop and the time limit kill the whole process tree.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { describeError } from '../../core/errorText';
 
 export interface CommandOptions {
   cwd: string;
@@ -100,7 +101,7 @@ export function runCommand(command: string, options: CommandOptions): Promise<Co
         windowsHide: true,
       });
     } catch (error) {
-      resolve({ exitCode: null, output: `Could not start the command: ${error instanceof Error ? error.message : String(error)}`, cutBytes: 0, timedOut: false, stopped: false, durationMs: 0 });
+      resolve({ exitCode: null, output: `Could not start the command: ${describeError(error)}`, cutBytes: 0, timedOut: false, stopped: false, durationMs: 0 });
       return;
     }
     const end = (exitCode: number | null, killedBy?: string) => {

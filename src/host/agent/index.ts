@@ -3,6 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../disposable';
 import { CheckpointStore, entriesToRestore, type CheckpointEntry } from '../../core/checkpoints';
 import type { Logger } from '../../core/ports';
 import type { ConversationRecord } from '../../core/records';
@@ -32,14 +33,13 @@ export interface AgentModeDeps {
   mcp?: McpTools;
 }
 
-export class AgentMode implements vscode.Disposable {
+export class AgentMode extends Disposable {
   readonly tools: AgentToolHost;
   private store: CheckpointStore | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly deps: AgentModeDeps) {
-    this.tools = new AgentToolHost({ logger: deps.logger, proposals: deps.proposals, checkpoints: () => this.checkpoints(), isTrusted: deps.isTrusted, mcp: deps.mcp });
-    this.disposables.push(this.tools);
+    super();
+    this.tools = this._register(new AgentToolHost({ logger: deps.logger, proposals: deps.proposals, checkpoints: () => this.checkpoints(), isTrusted: deps.isTrusted, mcp: deps.mcp }));
   }
 
   async checkpoints(): Promise<CheckpointStore> {
@@ -173,12 +173,6 @@ export class AgentMode implements vscode.Disposable {
       if (document?.isDirty) {
         await document.save();
       }
-    }
-  }
-
-  dispose(): void {
-    for (const disposable of this.disposables) {
-      disposable.dispose();
     }
   }
 }

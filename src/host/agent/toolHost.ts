@@ -3,6 +3,7 @@
 // returns what the model reads. A tool's own failure is an outcome, never an exception.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../disposable';
 import type { CheckpointStore } from '../../core/checkpoints';
 import type { ExternalToolDefinition, Logger, ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../core/ports';
 import { READ_ONLY_TOOLS, TOOL_NAMES, capOutput, lineRange, replaceExactlyOnce, validateToolInput, type ToolInput } from '../../core/tools';
@@ -13,6 +14,7 @@ import type { McpApprovalScope, McpTools } from '../mcp/tools';
 import { describeCommandResult, runCommand } from './commandRunner';
 import { labelOf, resolveToolPath } from './paths';
 import { listFiles, searchText } from './search';
+import { describeError } from '../../core/errorText';
 
 type Decision = 'approved' | 'refused' | 'stopped';
 
@@ -35,17 +37,19 @@ export interface AgentToolHostDeps {
 
 type Edit = Extract<ToolInput, { name: 'edit_file' }>;
 
-export class AgentToolHost implements ToolHost, vscode.Disposable {
+export class AgentToolHost extends Disposable implements ToolHost {
   private readonly pending = new Map<string, Pending>();
   /** When each call was approved: a call's duration counts from there, not from when it asked. */
   private readonly approvedAt = new Map<string, number>();
   /** Conversations whose edits and commands run without asking (until turned off or the window reloads). */
   private readonly autoApproved = new Set<string>();
-  private readonly onDidChangeEmitter = new vscode.EventEmitter<void>();
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
   /** Auto-approve changed, or calls started or stopped waiting. */
-  readonly onDidChange = this.onDidChangeEmitter.event;
+  readonly onDidChange = this._onDidChange.event;
 
-  constructor(private readonly deps: AgentToolHostDeps) {}
+  constructor(private readonly deps: AgentToolHostDeps) {
+    super();
+  }
 
   private trusted(): boolean {
     return this.deps.isTrusted?.() ?? vscode.workspace.isTrusted;
@@ -71,7 +75,7 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
     } else {
       this.autoApproved.delete(conversationId);
     }
-    this.onDidChangeEmitter.fire();
+    this._onDidChange.fire();
   }
 
   /** Ids of the calls waiting for the user. */
@@ -177,7 +181,7 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
           return await diagnostics(input.path);
       }
     } catch (error) {
-      return { status: 'failed', content: `${call.name} failed: ${error instanceof Error ? error.message : String(error)}` };
+      return { status: 'failed', content: `${call.name} failed: ${describeError(error)}` };
     }
   }
 
@@ -213,13 +217,13 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
         this.approvedAt.set(toolUseId, Date.now());
         context.signal.removeEventListener('abort', onAbort);
         onDecision?.(decision);
-        this.onDidChangeEmitter.fire();
+        this._onDidChange.fire();
         resolve(decision);
       };
       const onAbort = () => finish('stopped');
       this.pending.set(toolUseId, { conversationId: context.conversationId, decide: finish, onScope });
       context.signal.addEventListener('abort', onAbort, { once: true });
-      this.onDidChangeEmitter.fire();
+      this._onDidChange.fire();
     });
   }
 
@@ -326,11 +330,11 @@ export class AgentToolHost implements ToolHost, vscode.Disposable {
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
     for (const pending of this.pending.values()) {
       pending.decide('refused');
     }
-    this.onDidChangeEmitter.dispose();
+    super.dispose();
   }
 }
 

@@ -2,6 +2,7 @@
 // it supports server-side compaction. Until a probe answers, the defaults stand.
 import type { Logger } from '../../core/ports';
 import type { MessagesClient } from '../../core/session';
+import { describeError } from '../../core/errorText';
 
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
 
@@ -60,7 +61,7 @@ export class ModelCapabilities {
         this.onCompactionUnsupported(model);
       }
     } catch (error) {
-      this.logger.debug(`[Models] could not read the context window of ${model}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.debug(`[Models] could not read the context window of ${model}: ${describeError(error)}`);
     }
   }
 }

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { go, prepare, type Prepared } from 'fuzzysort';
 import * as vscode from 'vscode';
+import { Disposable } from '../disposable';
 import type { Logger } from '../../core/ports';
+import { describeError } from '../../core/errorText';
 
 export interface IndexRoot {
   name: string;
@@ -57,7 +59,7 @@ const GROW_NOTIFY_MS = 100;
 /** A list longer than this is cut (and the log says so); 50,000-file workspaces fit easily. */
 const MAX_FILES = 400_000;
 
-export class FileIndex implements vscode.Disposable {
+export class FileIndex extends Disposable {
   private files: Entry[] = [];
   private folders: Entry[] = [];
   private folderSet = new Set<string>();
@@ -70,13 +72,12 @@ export class FileIndex implements vscode.Disposable {
   private lastNotify = 0;
   private notifyTimer: ReturnType<typeof setTimeout> | undefined;
   private watcher: vscode.Disposable | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly _onDidChange = new vscode.EventEmitter<void>();
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
   /** Fires while the list grows (throttled) and once when it is complete. */
   readonly onDidChange = this._onDidChange.event;
 
   constructor(private readonly options: FileIndexOptions) {
-    this.disposables.push(this._onDidChange);
+    super();
   }
 
   get ready(): boolean {
@@ -206,7 +207,7 @@ export class FileIndex implements vscode.Disposable {
               await this.listWithRipgrep(rg, root, (relative) => add(index, relative));
               return;
             } catch (error) {
-              this.options.logger.warn(`[Context] ripgrep failed in ${root.name}, using findFiles: ${error instanceof Error ? error.message : String(error)}`);
+              this.options.logger.warn(`[Context] ripgrep failed in ${root.name}, using findFiles: ${describeError(error)}`);
             }
           }
           method = 'findFiles';
@@ -305,14 +306,12 @@ export class FileIndex implements vscode.Disposable {
       this.stale = true;
     };
     this.watcher = vscode.Disposable.from(watcher, watcher.onDidCreate(mark), watcher.onDidDelete(mark));
-    this.disposables.push(this.watcher);
+    this._register(this.watcher);
   }
 
-  dispose(): void {
+  override dispose(): void {
     clearTimeout(this.notifyTimer);
-    for (const disposable of this.disposables) {
-      disposable.dispose();
-    }
+    super.dispose();
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type FileContent,
   type Location,
 } from '../../core/attachments';
+import { describeError } from '../../core/errorText';
 
 export type ReadResult = { ok: true; file: FileContent } | { ok: false; problem: AttachmentProblem };
 
@@ -78,7 +79,7 @@ export function fileProblem(error: unknown, label: string): AttachmentProblem {
   if (code === 'EACCES' || code === 'EPERM') {
     return { reason: 'unreadable', message: `${label} could not be read: permission denied.` };
   }
-  return { reason: 'unreadable', message: `${label} could not be read (${code ?? (error instanceof Error ? error.message : String(error))}).` };
+  return { reason: 'unreadable', message: `${label} could not be read (${code ?? describeError(error)}).` };
 }
 
 /** Reads a workspace file (or the unsaved text of an open editor) within the limits. */

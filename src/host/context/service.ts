@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { single } from 'fuzzysort';
 import * as vscode from 'vscode';
+import { Disposable } from '../disposable';
 import {
   allowedInUntrusted,
   delimit,
@@ -78,21 +79,20 @@ const FIX_CONTEXT_LINES = 10;
 
 const pinnedKey = (conversationId: string) => `marathon.pinned.${conversationId}`;
 
-export class ContextService implements vscode.Disposable {
+export class ContextService extends Disposable {
   private index: FileIndex | undefined;
   private readonly pending = new Map<string, Pending[]>();
   private nextId = 1;
   private latestQuery = -1;
   private querySubscription: vscode.Disposable | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly _onDidChangeAttachments = new vscode.EventEmitter<string>();
+  private readonly _onDidChangeAttachments = this._register(new vscode.EventEmitter<string>());
   /** Fires with a conversation id when its chips change. */
   readonly onDidChangeAttachments = this._onDidChangeAttachments.event;
 
   constructor(private readonly deps: ContextServiceDeps) {
-    this.disposables.push(
-      this._onDidChangeAttachments,
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.resetIndex()),
+    super();
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.resetIndex()));
+    this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('files.exclude') || event.affectsConfiguration('search.exclude') || event.affectsConfiguration('search.useIgnoreFiles')) {
           this.index?.invalidate();
@@ -576,12 +576,10 @@ export class ContextService implements vscode.Disposable {
     return id;
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.querySubscription?.dispose();
     this.index?.dispose();
-    for (const disposable of this.disposables) {
-      disposable.dispose();
-    }
+    super.dispose();
   }
 }
 

@@ -2,28 +2,29 @@
 // that "Terminal" in the @ picker can attach it. Output stays in memory only, is bounded, and is sent
 // only when the user attaches it. Subscribing is cheap; output is read only while a command runs.
 import * as vscode from 'vscode';
+import { Disposable } from '../disposable';
 import { stripAnsi, tailText, type TerminalCommand } from '../../core/attachments';
 
 /** Characters of output kept per command: the end, where results and errors are. */
 const MAX_OUTPUT_CHARS = 64 * 1024;
 
-export class TerminalRecorder implements vscode.Disposable {
+export class TerminalRecorder extends Disposable {
   private readonly last = new Map<vscode.Terminal, TerminalCommand>();
   private readonly running = new Map<vscode.TerminalShellExecution, { chunks: string[]; size: number; done: Promise<void> }>();
   private newest: vscode.Terminal | undefined;
-  private readonly disposables: vscode.Disposable[];
 
   constructor() {
-    this.disposables = [
-      vscode.window.onDidStartTerminalShellExecution((event) => this.onStart(event.execution)),
-      vscode.window.onDidEndTerminalShellExecution((event) => void this.onEnd(event)),
+    super();
+    this._register(vscode.window.onDidStartTerminalShellExecution((event) => this.onStart(event.execution)));
+    this._register(vscode.window.onDidEndTerminalShellExecution((event) => void this.onEnd(event)));
+    this._register(
       vscode.window.onDidCloseTerminal((terminal) => {
         this.last.delete(terminal);
         if (this.newest === terminal) {
           this.newest = undefined;
         }
       }),
-    ];
+    );
   }
 
   /** The active terminal's last finished command, else the newest one of any terminal. */
@@ -64,11 +65,5 @@ export class TerminalRecorder implements vscode.Disposable {
       truncated: truncated || (record?.size ?? 0) > MAX_OUTPUT_CHARS * 2,
     });
     this.newest = event.terminal;
-  }
-
-  dispose(): void {
-    for (const disposable of this.disposables) {
-      disposable.dispose();
-    }
   }
 }

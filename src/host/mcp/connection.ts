@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { parseEnvFile, type ServerSpec } from './config';
 import type { McpCallResult } from './results';
 import type { McpToolInfo } from './toolNames';
+import { describeError } from '../../core/errorText';
 
 export interface ResourceInfo {
   uri: string;
@@ -267,6 +268,6 @@ async function readEnvFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`The envFile ${file} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`The envFile ${file} could not be read: ${describeError(error)}`);
   }
 }

@@ -10,6 +10,7 @@ import type { McpConnection, PromptInfo, ResourceInfo } from './connection';
 import { loadMcpRuntime } from './load';
 import { readMcpSettings } from './settings';
 import type { McpToolInfo } from './toolNames';
+import { describeError, loggableError } from '../../core/errorText';
 
 export type ServerState =
   | { kind: 'starting' }
@@ -61,9 +62,9 @@ export class McpServerManager implements vscode.Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly channels = new Map<string, vscode.LogOutputChannel>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly onDidChangeEmitter = new vscode.EventEmitter<void>();
+  private readonly _onDidChange = new vscode.EventEmitter<void>();
   /** A server started, stopped, failed or changed its tools. */
-  readonly onDidChange = this.onDidChangeEmitter.event;
+  readonly onDidChange = this._onDidChange.event;
   private inputs: InputDefinition[] = [];
   private problems: string[] = [];
   private started = false;
@@ -103,7 +104,7 @@ export class McpServerManager implements vscode.Disposable {
 
   /** Reads both sources again and brings the servers in line; calls are serialized. */
   reload(): Promise<void> {
-    this.reloading = this.reloading.then(() => this.apply()).catch((error: unknown) => this.deps.logger.error(error instanceof Error ? error : String(error)));
+    this.reloading = this.reloading.then(() => this.apply()).catch((error: unknown) => this.deps.logger.error(loggableError(error)));
     return this.reloading;
   }
 
@@ -248,7 +249,7 @@ export class McpServerManager implements vscode.Disposable {
         return;
       }
       entry.connection = undefined;
-      const reason = error instanceof (await loadMcpRuntime()).MissingInputError ? `${error.message} Start it again to be asked.` : describeError(error);
+      const reason = error instanceof (await loadMcpRuntime()).MissingInputError ? `${error.message} Start it again to be asked.` : describeFailure(error);
       channel.error(reason);
       this.deps.logger.warn(`[MCP] ${definition.name} failed to start: ${reason}`);
       this.setState(entry, { kind: 'failed', reason, stderr: [...entry.stderr] });
@@ -279,7 +280,7 @@ export class McpServerManager implements vscode.Disposable {
       }
     } catch (error) {
       if (entry.generation === generation) {
-        const reason = `Listing its tools failed: ${describeError(error)}`;
+        const reason = `Listing its tools failed: ${describeFailure(error)}`;
         this.channel(entry.definition.name).error(reason);
         await connection.close();
         entry.connection = undefined;
@@ -334,7 +335,7 @@ export class McpServerManager implements vscode.Disposable {
 
   private changed(): void {
     if (!this.disposed) {
-      this.onDidChangeEmitter.fire();
+      this._onDidChange.fire();
     }
   }
 
@@ -431,19 +432,16 @@ export class McpServerManager implements vscode.Disposable {
     for (const disposable of this.disposables) {
       disposable.dispose();
     }
-    this.onDidChangeEmitter.dispose();
+    this._onDidChange.dispose();
   }
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && 'path' in error) {
-      return `The command ${String((error as NodeJS.ErrnoException).path)} was not found.`;
-    }
-    return error.message;
+/** Why a server failed: a missing command is named, anything else described as thrown. */
+function describeFailure(error: unknown): string {
+  if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT' && 'path' in error) {
+    return `The command ${String((error as NodeJS.ErrnoException).path)} was not found.`;
   }
-  return String(error);
+  return describeError(error);
 }
 
 async function confirmTrust(server: ServerSnapshot): Promise<boolean> {

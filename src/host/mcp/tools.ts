@@ -7,6 +7,7 @@ import type { McpServerManager } from './manager';
 import { convertCallResult } from './results';
 import { addAlwaysAllow, readMcpSettings } from './settings';
 import { assignToolNames, type OfferedTool } from './toolNames';
+import { describeError } from '../../core/errorText';
 
 /** How far an approval reaches: this call, the tool or the server in this conversation, or the tool always. */
 export type McpApprovalScope = 'once' | 'toolConversation' | 'serverConversation' | 'toolAlways';
@@ -85,7 +86,7 @@ export class McpTools {
         return { status: 'stopped', content: `Stopped by the user; the MCP server "${tool.server}" was asked to cancel ${tool.tool}.`, durationMs };
       }
       const code = (error as { code?: unknown }).code;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       this.logger.warn(`[MCP] ${tool.server}/${tool.tool} failed: ${message}`);
       if (code === -32001) {
         return {
