@@ -72,11 +72,29 @@ export function summarize(messages: Message[], instructions: string | null, temp
   const earlier = userTexts.slice(0, -1).slice(-5);
   const topics = earlier.length ? `Earlier topics: ${earlier.map((t) => `"${oneLine(t, 40)}"`).join('; ')}. ` : '';
   const focus = instructions ? `Focus, as instructed: "${oneLine(instructions, 80)}". ` : '';
-  return template
+  const summary = template
     .replace('{messages}', String(messages.length))
     .replace('{lastUser}', oneLine(userTexts[userTexts.length - 1] ?? '', 80))
     .replace('{topics}', topics)
     .replace('{instructions}', focus);
+  const sections = structuredSections(messages, userTexts, instructions);
+  return sections ? `${summary}\n\n${sections}` : summary;
+}
+
+/** Instructions that name Markdown headings get them back, in order, as a model following them would write. */
+function structuredSections(messages: Message[], userTexts: string[], instructions: string | null): string {
+  const headings = [...(instructions ?? '').matchAll(/^## (.+)$/gm)].map((match) => (match[1] ?? '').trim());
+  if (headings.length === 0) {return '';}
+  const paths = [
+    ...new Set(messages.flatMap((m) => m.content.flatMap((b) => (b.type === 'tool_use' && isObject(b['input']) && typeof b['input']['path'] === 'string' ? [b['input']['path']] : [])))),
+  ].slice(0, 8);
+  const body = (heading: string, index: number): string[] => {
+    if (index === 0) {return userTexts.slice(-3).map((t) => `- ${oneLine(t, 100)}`);}
+    if (/file/i.test(heading)) {return paths.length ? paths.map((p) => `- \`${p}\`: read while working on the request`) : ['- None.'];}
+    if (/next/i.test(heading)) {return [`- Continue with: ${oneLine(userTexts[userTexts.length - 1] ?? '', 100)}`];}
+    return ['- None.'];
+  };
+  return headings.map((heading, i) => [`## ${heading}`, ...body(heading, i)].join('\n')).join('\n\n');
 }
 
 /** tool_addition / tool_removal blocks of the summarized range, in the response shape. */
