@@ -211,6 +211,15 @@ test('Agent mode: results the server cleared are marked on their cards, and the 
     await section.scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await screenshot(page, 'agent-inspector-clearing');
+    // The Agent summary comes in the fixed structure, shown as headings.
+    const summary = frame.locator('[data-testid="compaction-summary"]').last();
+    const headings = await summary.locator('h2').allInnerTexts();
+    if (headings.join('|') !== 'Requests and intent|Decisions and constraints|Files touched and why|Errors met and fixed|Done|Pending|Next step') {
+      throw new Error(`the summary's headings are ${JSON.stringify(headings)}`);
+    }
+    await summary.locator('h2', { hasText: 'Files touched and why' }).scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await screenshot(page, 'agent-inspector-summary-structure');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     await emulator('config', { tokenMultiplier: 1 });
