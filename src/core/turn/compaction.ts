@@ -87,7 +87,7 @@ export class CompactionPolicy {
       await this.trimToFit(ctx, settings.triggerTokens * 0.8, 'Compaction is unavailable');
       return;
     }
-    if (settings.mode !== 'manual' && history.signed) {
+    if (settings.mode !== 'manual' && history.signed && settings.onDemandSupported !== false) {
       await this.compactOnDemand(ctx, pending);
     }
   }
@@ -113,7 +113,7 @@ export class CompactionPolicy {
         triedCompaction = true;
         ctx.emit({ type: 'notice', level: 'info', message: 'The conversation outgrew the context window; compacting it, then retrying.' });
         const recovered =
-          (this.available(ctx) && (await this.compactOnDemand(ctx, ctx.history.pendingUserIds()))) ||
+          (this.available(ctx) && ctx.settings.onDemandSupported !== false && (await this.compactOnDemand(ctx, ctx.history.pendingUserIds()))) ||
           (await this.trimToFit(ctx, ctx.settings.contextWindow * 0.8, 'The conversation outgrew the context window'));
         return recovered ? 'retry' : 'fail';
       }

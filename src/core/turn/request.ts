@@ -105,7 +105,12 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
   }
   const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);
   const betas = Array.isArray(body.betas) ? (body.betas as string[]) : [];
-  if (compaction.signed) {
+  if (compaction.signed && settings.onDemandSupported === false) {
+    // A signed summary travels only with the on-demand beta, which this platform refuses (Bedrock: a
+    // conversation moved there from another provider): it goes as text, and threshold compaction
+    // takes over, so the next summary is one this platform made.
+    body.messages = withCacheBreakpoints(withSummaryAsText(source.messages));
+  } else if (compaction.signed) {
     body.betas = [ON_DEMAND_BETA, ...betas];
     return body;
   }

@@ -18,6 +18,11 @@ export interface SessionSettings {
   maxToolIterations?: number;
   /** False when the Models API says the model cannot compact; the turn then goes without the betas. */
   compactionSupported?: boolean;
+  /**
+   * False where the platform or model has no on-demand compaction (Amazon Bedrock, Haiku): Marathon
+   * never compacts on demand, and a signed summary made elsewhere goes as text (it needs the on-demand beta).
+   */
+  onDemandSupported?: boolean;
   /** `marathon.thinking*` and `marathon.effort`; absent: requests leave thinking to the model's default. */
   thinking?: Omit<ThinkingChoice, 'maxTokens'>;
   /** What the model takes (Models API, else the fallback table); absent: the fallback table. */

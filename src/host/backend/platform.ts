@@ -84,6 +84,7 @@ export class PlatformTurns {
       model: settings.model,
       mode,
       compactionSupported: capability.threshold,
+      onDemandSupported: capability.onDemand,
       prices: this.providers.prices(prices, settings),
     };
   }
