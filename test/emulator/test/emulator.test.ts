@@ -327,20 +327,22 @@ suite('emulator: messages API contract', () => {
     assert.equal(plan.delayMs, 30);
     assert.equal(defaultPlan('a longer question', null, 0).pieces.length < 150, true, 'whole word only');
 
+    // The pacing itself is the plan's delay (asserted above); timing the client's events would measure the
+    // machine's load instead, since TCP may deliver several paced events in one chunk.
     const stream = client.beta.messages.stream(params([user('write something long')]));
-    const times: number[] = [];
+    let received = 0;
     await new Promise<void>((resolve) => {
       stream.on('text', () => {
-        times.push(Date.now());
-        if (times.length === 4) {
+        received += 1;
+        if (received === 4) {
           stream.abort();
           resolve();
         }
       });
     });
     await stream.done().catch(() => undefined);
-    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? t));
-    assert.ok(gaps.every((g) => g >= 20), `paced: ${gaps.join(',')}`);
+    assert.ok(stream.aborted, 'the client aborted the stream');
+    assert.ok(received < plan.pieces.length, `stopped after ${received} of ${plan.pieces.length} deltas`);
 
     const demo = await client.beta.messages.create(params([user('show me the markdown-demo')]));
     const text = demo.content[0]?.type === 'text' ? demo.content[0].text : '';
