@@ -42,7 +42,7 @@ function reportSizes() {
 const engineExternalPlugin = {
   name: 'engine-external',
   setup(build) {
-    build.onResolve({ filter: /\/core\/engine$/ }, () => ({ path: './engine.js', external: true }));
+    build.onResolve({ filter: /\/core\/engineBundle$/ }, () => ({ path: './engine.js', external: true }));
     // The MCP client (the MCP SDK and its schemas) is its own bundle too, loaded when a server starts.
     build.onResolve({ filter: /^\.\/runtime$/ }, (args) =>
       /[\\/]host[\\/]mcp[\\/]load\.ts$/.test(args.importer) ? { path: './mcp.js', external: true } : undefined,
@@ -108,7 +108,7 @@ async function main() {
     }),
     esbuild.context({
       ...common,
-      entryPoints: ['src/core/engine.ts'],
+      entryPoints: ['src/core/engineBundle.ts'],
       outfile: 'dist/engine.js',
       platform: 'node',
       format: 'cjs',

@@ -12,7 +12,7 @@ export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
 /** Bytes looked at for binary detection (git looks at the first 8,000). */
 const BINARY_SNIFF_BYTES = 8000;
 /** Entries listed for a folder before the listing is cut. */
-export const MAX_FOLDER_ENTRIES = 500;
+const MAX_FOLDER_ENTRIES = 500;
 
 /** One attachment ready to send: the block the request carries and what the view shows of it. */
 export interface BuiltAttachment {

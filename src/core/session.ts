@@ -2,7 +2,7 @@
 // under ./turn (request builder, transport, compaction policy, tool loop, transcript view).
 import type { AttachmentSummary, ContextMeter, TimelineItem } from '../shared/protocol';
 import { classifyError, type ClassifiedError } from './errors';
-import { RequestHistory, hasToolUse } from './history';
+import { RequestHistory, hasToolUse } from './requestHistory';
 import { silentLogger, type ConversationStore, type Logger, type ToolHost } from './ports';
 import { isToolResultRecord, textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
 import { hasThinking } from './thinking';
@@ -13,7 +13,7 @@ import { newRecordId, requestSource, usageEvent, type AssistantRecord, type Mess
 import { ToolResultClearing, isClearingRefused } from './turn/contextEditing';
 import { buildTurnRequest, requestThinking } from './turn/request';
 import { ThinkingGuard } from './turn/thinkingGuard';
-import { snapshotSettings, type SessionSettings } from './turn/settings';
+import { snapshotSettings, type SessionSettings } from './turn/settingsSnapshot';
 import { ToolLoop } from './turn/toolLoop';
 import { UsageTotals } from './turn/totals';
 import { DEFAULT_RETRY, Transport, type RetryPolicy, type StreamResult } from './turn/transport';
@@ -21,7 +21,7 @@ import { TranscriptView } from './turn/view';
 import { loggableError } from './errorText';
 
 export type { MessagesClient, SessionEvent } from './turn/context';
-export type { SessionSettings } from './turn/settings';
+export type { SessionSettings } from './turn/settingsSnapshot';
 export type { RetryPolicy } from './turn/transport';
 
 export interface SessionDeps {

@@ -7,7 +7,7 @@ import { clip, describeToolCall, isToolName, toolKind } from './tools';
 export type ToolItem = Extract<TimelineItem, { kind: 'tool' }>;
 
 /** Characters of a tool result shown in its card; the model gets the whole result. */
-export const TOOL_RESULT_DISPLAY_CHARS = 4000;
+const TOOL_RESULT_DISPLAY_CHARS = 4000;
 
 /** The card of one tool_use block, before anything is known of how it ran. */
 export function toolItem(block: StoredBlock, messageId: string, at: number, status: ToolStatus): ToolItem {

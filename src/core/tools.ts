@@ -10,10 +10,10 @@ export const TOOL_NAMES: readonly ToolName[] = ['read_file', 'list_files', 'sear
 /** Tools that only look: they may be auto-approved, and they stay available in Restricted Mode. */
 export const READ_ONLY_TOOLS: ReadonlySet<ToolName> = new Set<ToolName>(['read_file', 'list_files', 'search_text', 'get_diagnostics']);
 
-export const MAX_SEARCH_RESULTS = 200;
-export const DEFAULT_SEARCH_RESULTS = 50;
-export const MAX_LIST_RESULTS = 1000;
-export const DEFAULT_LIST_RESULTS = 200;
+const MAX_SEARCH_RESULTS = 200;
+const DEFAULT_SEARCH_RESULTS = 50;
+const MAX_LIST_RESULTS = 1000;
+const DEFAULT_LIST_RESULTS = 200;
 
 /** Said to the summarizer in Agent mode: a tool call instead of a summary makes the compaction fail. */
 export const NO_TOOLS_WHILE_SUMMARIZING = 'Do not call any tools while writing this summary; respond with text only.';

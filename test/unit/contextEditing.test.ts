@@ -3,7 +3,7 @@
 // emulator that clear old tool results, store applied_edits as received and mark the cleared cards.
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
-import type { ApiMessage } from '../../src/core/history';
+import type { ApiMessage } from '../../src/core/requestHistory';
 import { silentLogger, type ToolCall, type ToolHost, type ToolOutcome, type ToolRunContext } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
@@ -12,7 +12,7 @@ import { timelineItems } from '../../src/core/timeline';
 import { AGENT_SUMMARY_SECTIONS, TOOL_NAMES } from '../../src/core/tools';
 import { CLEAR_AT_LEAST_TOKENS, CONTEXT_MANAGEMENT_BETA, KEEP_TOOL_USES, ToolResultClearing } from '../../src/core/turn/contextEditing';
 import { buildTurnRequest, type CompactionState } from '../../src/core/turn/request';
-import { snapshotSettings } from '../../src/core/turn/settings';
+import { snapshotSettings } from '../../src/core/turn/settingsSnapshot';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import type { ScriptedReply } from '../emulator/types';
 

@@ -1,7 +1,7 @@
 // Decides and records every kind of compaction: before a turn, paused at the threshold, on demand, the
 // deterministic trim where compaction is unavailable, and the recovery from a context-window refusal.
 import { isCompactionUnsupported, type ClassifiedError } from '../errors';
-import { isLiveCompactionBlock } from '../history';
+import { isLiveCompactionBlock } from '../requestHistory';
 import type { StoredBlock, UsageFigures } from '../records';
 import { timelineItem } from '../timeline';
 import { compactionCostOf, estimateTokens, priceFor, usageFigures } from '../usage';

@@ -2,12 +2,12 @@
 // persist), so that no piece calls back into the session.
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ContextMeter, TimelineItem } from '../../shared/protocol';
-import type { RequestHistory } from '../history';
+import type { RequestHistory } from '../requestHistory';
 import type { Logger, ToolHost } from '../ports';
 import type { ClearedToolResult, ConversationRecord } from '../records';
 import type { ToolItem } from '../timeline';
 import { requestThinking, type RequestSource } from './request';
-import type { SettingsSnapshot } from './settings';
+import type { SettingsSnapshot } from './settingsSnapshot';
 import type { UsageTotals } from './totals';
 
 export type MessagesClient = Pick<Anthropic, 'beta'>;

@@ -16,10 +16,10 @@
 // is cleared at once (if that frees at least CLEAR_AT_LEAST_TOKENS), one cache write per batch instead of
 // one per step, and compaction is reached much later. A cache breakpoint at the end of the cleared range
 // makes each batch rewrite only what follows the previous one.
-import type { ApiMessage } from '../history';
+import type { ApiMessage } from '../requestHistory';
 import { toolResultText, type ClearedToolResult, type ContextManagementResponse, type ConversationRecord, type StoredBlock } from '../records';
 import { estimateTokens } from '../usage';
-import type { SettingsSnapshot } from './settings';
+import type { SettingsSnapshot } from './settingsSnapshot';
 
 export const CONTEXT_MANAGEMENT_BETA = 'context-management-2025-06-27';
 

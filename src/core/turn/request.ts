@@ -1,11 +1,11 @@
 // Builds request bodies from the request history, a settings snapshot and the tools on offer: pure (no
 // server, no clock), cache breakpoints and compaction fields included.
 import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from '../betas';
-import type { ApiMessage } from '../history';
+import type { ApiMessage } from '../requestHistory';
 import type { ExternalToolDefinition } from '../ports';
 import type { StoredBlock } from '../records';
 import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../tools';
-import type { SettingsSnapshot } from './settings';
+import type { SettingsSnapshot } from './settingsSnapshot';
 import { applyThinking, fallbackCapabilities, resolveThinking, type ResolvedThinking } from './thinking';
 
 export type RequestBody = Record<string, unknown>;
@@ -46,7 +46,7 @@ export function systemBlocks(system: string): StoredBlock[] {
  * Tools the request carries: Agent mode's available tools; in Ask mode, when the conversation already
  * holds tool calls, the same definitions with `tool_choice: none` (the API needs them to read the calls).
  */
-export function requestTools(
+function requestTools(
   source: Pick<RequestSource, 'messages' | 'agentTools' | 'externalTools'>,
 ): { tools: Array<ToolDefinition | ExternalToolDefinition>; choiceNone: boolean } | undefined {
   if (source.agentTools !== undefined) {
@@ -59,7 +59,7 @@ export function requestTools(
 }
 
 /** Compaction instructions: the user's, else in Agent mode ones that forbid tool calls while summarizing. */
-export function compactionInstructions(source: Pick<RequestSource, 'settings' | 'messages' | 'agentTools' | 'externalTools'>): string {
+function compactionInstructions(source: Pick<RequestSource, 'settings' | 'messages' | 'agentTools' | 'externalTools'>): string {
   if (source.settings.instructions.trim()) {
     return source.settings.instructions;
   }

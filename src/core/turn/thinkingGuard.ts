@@ -3,7 +3,7 @@
 // sent again as it was, and what the API did to the blocks (`input_transformations`) is logged.
 // Rules: thinking-and-context-editing.md §3.2-3.4.
 import type { ClassifiedError } from '../errors';
-import type { RequestHistory } from '../history';
+import type { RequestHistory } from '../requestHistory';
 import type { Logger } from '../ports';
 import type { TurnContext } from './context';
 import type { ResolvedThinking } from './thinking';

@@ -4,8 +4,8 @@ import type { ContextMeter } from '../../shared/protocol';
 import type { ConversationStore, Logger } from '../ports';
 import type { UsageFigures } from '../records';
 import { UsageLedger, priceFor, type ModelPrice } from '../usage';
-import type { SettingsSnapshot } from './settings';
 import { describeError } from '../errorText';
+import type { SettingsSnapshot } from './settingsSnapshot';
 
 export class UsageTotals {
   private readonly ledger = new UsageLedger();

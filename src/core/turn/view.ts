@@ -1,12 +1,12 @@
 // The transcript the view shows: the newest records of the file (bounded), pages of older ones on
 // request, and the read back to the last compaction anchor that the request history is rebuilt from.
 import type { TimelineItem } from '../../shared/protocol';
-import { RequestHistory } from '../history';
+import { RequestHistory } from '../requestHistory';
 import type { ConversationStore } from '../ports';
 import type { ConversationRecord } from '../records';
 import { timelineItems } from '../timeline';
 
-export const DEFAULT_TAIL_SIZE = 100;
+const DEFAULT_TAIL_SIZE = 100;
 
 export class TranscriptView {
   private constructor(

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { RequestHistory } from '../../src/core/history';
+import { RequestHistory } from '../../src/core/requestHistory';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 
 let counter = 0;
