@@ -1,15 +1,15 @@
 // Composition root: builds the host objects and registers them. Nothing heavy happens here; the
 // store and the SDK load on first use.
 import * as vscode from 'vscode';
-import { AgentMode } from './host/agent';
+import { AgentMode } from './host/agent/agentMode';
 import { ApiKeyStore } from './host/apiKey';
 import { ProposalManager } from './host/apply';
 import { CHAT_PANEL_TYPE, ChatPanelManager } from './host/chatPanel';
 import { CHAT_VIEW_ID, ChatViewProvider } from './host/chatViewProvider';
-import { registerCommands, registerViewCommands } from './host/commands';
+import { registerCommands, registerViewCommands } from './host/paletteCommands';
 import { ChatController } from './host/controller';
 import { MarathonCodeActions } from './host/context/codeActions';
-import { registerContextCommands } from './host/context/commands';
+import { registerContextCommands } from './host/context/contextCommands';
 import { ContextService } from './host/context/service';
 import { TerminalRecorder } from './host/context/terminal';
 import { readSettings } from './host/config';

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import type { ConversationSession } from '../core/session';
 import { assertNever, type ConversationSummary, type ToHost, type ToWebview, type ViewState } from '../shared/protocol';
-import type { AgentMessage, AgentMode } from './agent';
+import type { AgentMessage, AgentMode } from './agent/agentMode';
 import type { ApiKeyStore } from './apiKey';
 import type { ProposalManager } from './apply';
 import { Backend } from './backend/backend';
@@ -16,7 +16,7 @@ import { ConversationLifecycle } from './conversationLifecycle';
 import { showConversationPicker } from './conversationPicker';
 import { Disposable } from './disposable';
 import { handleEditorMessage } from './editorActions';
-import { loadEngine } from './engine';
+import { loadEngine } from './engineLoader';
 import { SessionFactory } from './sessionFactory';
 import { ViewHub, type Post } from './viewHub';
 

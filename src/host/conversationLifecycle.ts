@@ -5,7 +5,7 @@ import { Disposable } from './disposable';
 import type { Logger } from '../core/ports';
 import type { ConversationSession, SessionEvent } from '../core/session';
 import type { JsonlConversationStore } from '../core/store';
-import { loadEngine } from './engine';
+import { loadEngine } from './engineLoader';
 import { loggableError } from '../core/errorText';
 
 const ACTIVE_KEY = 'marathon.activeConversation';

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import { DEFAULT_MODELS, DEFAULT_REGIONS, PROVIDER_LABELS, isProviderId, type ProviderId } from '../core/providers';
-import { loadEngine } from './engine';
+import { loadEngine } from './engineLoader';
 import { readProviderSettings, regionOf, type ProviderSettings } from './providerConfig';
 import type { ProviderService } from './backend/providers';
 

@@ -3,11 +3,11 @@
 import type { Logger } from '../core/ports';
 import type { ConversationSession } from '../core/session';
 import type { JsonlConversationStore } from '../core/store';
-import type { AgentMode } from './agent';
+import type { AgentMode } from './agent/agentMode';
 import type { Backend } from './backend/backend';
 import { readSessionSettings, readSettings } from './config';
 import type { ContextService } from './context/service';
-import { loadEngine } from './engine';
+import { loadEngine } from './engineLoader';
 import { buildSystemPrompt } from './systemPrompt';
 
 export interface SessionFactoryDeps {

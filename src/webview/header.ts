@@ -3,7 +3,7 @@
 import type { BackendInfo, ConversationSummary, ProviderKind, SearchHit, ToHost } from '../shared/protocol';
 import type { ChatRequests } from './chatRequests';
 import { button, h, icon } from './dom';
-import { HistoryPanel } from './history';
+import { HistoryPanel } from './historyPanel';
 
 export interface HeaderHost {
   post(message: ToHost): void;

@@ -2,11 +2,11 @@
 // click by delegation, so an element rebuilt from the HTML cache needs no listeners re-attached.
 import type { AssistantStatus, ErrorKind, TimelineItem } from '../shared/protocol';
 import type { TimelineAction } from './actions';
-import { createToolCard, estimateToolHeight } from './agent';
+import { createToolCard, estimateToolHeight } from './agentView';
 import { button, h, icon } from './dom';
 import { formatCost, formatTime, formatTokens } from './format';
 import { fragmentHtml, fromCachedHtml, renderMarkdown } from './markdown';
-import { BlockSplitter, splitBlocks } from './streaming';
+import { BlockSplitter, splitBlocks } from './blockSplitter';
 import { createThinkingSection, estimateThinkingHeight, thinkingState, type ThinkingState } from './thinking';
 
 export type UserItem = Extract<TimelineItem, { kind: 'user' }>;

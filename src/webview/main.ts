@@ -3,7 +3,7 @@
 import './chat.css';
 import './thinking.css';
 import { assertNever, type TimelineItem, type ToWebview } from '../shared/protocol';
-import { AgentBar } from './agent';
+import { AgentBar } from './agentView';
 import { ChatRequests } from './chatRequests';
 import { Composer } from './composer';
 import { h } from './dom';

@@ -2,7 +2,7 @@
 // `marathon.apiBaseUrl`, or the demo emulator) from resolved credentials.
 import type { MessagesClient } from '../../core/session';
 import type { Credentials } from '../apiKey';
-import { loadEngine } from '../engine';
+import { loadEngine } from '../engineLoader';
 
 export async function createAnthropicClient(credentials: Credentials): Promise<MessagesClient> {
   const { createClient } = await loadEngine();

@@ -15,7 +15,7 @@ import {
 import type { MessagesClient } from '../../core/session';
 import type { ModelPrice } from '../../core/usage';
 import type { ProviderInfo } from '../../shared/protocol';
-import { loadEngine } from '../engine';
+import { loadEngine } from '../engineLoader';
 import { readProviderSettings, regionOf, type ProviderSettings } from '../providerConfig';
 
 export type PlatformSecret = 'bedrockApiKey' | 'foundryApiKey';

@@ -6,7 +6,7 @@ import type { ProposalManager } from './apply';
 import type { ChatPanelManager } from './chatPanel';
 import { CHAT_VIEW_ID } from './chatViewProvider';
 import { readSettings } from './config';
-import { loadEngine } from './engine';
+import { loadEngine } from './engineLoader';
 import type { ChatController } from './controller';
 
 export function registerCommands(

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { BlockSplitter, splitBlocks } from '../../src/webview/streaming';
+import { BlockSplitter, splitBlocks } from '../../src/webview/blockSplitter';
 
 /** Feeds text in pieces of `size` characters and collects every finished block. */
 function streamBlocks(text: string, size: number): string[] {
