@@ -135,6 +135,8 @@ async function main() {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
+      // jsonc-parser's `main` is a UMD build that requires its parts at run time; its ES build bundles.
+      mainFields: ['module', 'main'],
     }),
     esbuild.context({
       ...common,

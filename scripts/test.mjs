@@ -1,11 +1,12 @@
 // `npm test`: typecheck, lint, unit tests, integration tests inside the real extension host (code-server)
 // and browser end-to-end tests, then one summary line `N passed, N failed`.
-// `--only <stage>` runs one stage (unit, stress, audit, integration, restricted, e2e) after the build.
+// `--only <stage>` runs one stage (unit, stress, audit, conformance, integration, restricted, e2e) after the build.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { runConformance } from './conformance/run.mjs';
 import { ROOT, ensureSetup, freePort, freshWorkspace, startCodeServer, startEmulator, stopAll, workbenchUrl } from './harness.mjs';
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -49,6 +50,20 @@ async function unit() {
   const failing = Number(/(\d+) failing/.exec(output)?.[1] ?? 0);
   // A crash before mocha reports counts as one failure, never as a pass.
   record('unit', passing, failing || (code === 0 ? 0 : 1), (Date.now() - started) / 1000);
+}
+
+/** The MCP conformance runner's client scenarios against Marathon's MCP client, offline; one count per scenario. */
+async function conformance() {
+  const started = Date.now();
+  console.log('\n=== conformance (MCP client scenarios) ===');
+  try {
+    const results = await runConformance();
+    const failed = results.filter((result) => !result.ok).length;
+    record('conformance', results.length - failed, failed, (Date.now() - started) / 1000);
+  } catch (error) {
+    console.error(error);
+    record('conformance', 0, 1, (Date.now() - started) / 1000);
+  }
 }
 
 /** Crashes (100 seeded SIGKILLs of a process writing conversations) and hostile input in the real webview. */
@@ -204,6 +219,9 @@ async function main() {
   }
   if (!only || only === 'audit') {
     await audit();
+  }
+  if (buildOk && (!only || only === 'conformance')) {
+    await conformance();
   }
   if (buildOk && (!only || only === 'integration' || only === 'restricted' || only === 'e2e')) {
     ensureSetup();

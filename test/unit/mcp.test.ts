@@ -159,6 +159,16 @@ suite('MCP results', () => {
   });
 });
 
+suite('The MCP bundle (dist/mcp.js, loaded on first use)', () => {
+  test('loads on its own and parses a configuration (every dependency is bundled)', async () => {
+    // esbuild.js builds it before the unit tests run; a dependency left to run-time require fails here.
+    const runtime = (await import(path.join(__dirname, '..', '..', '..', 'dist', 'mcp.js'))) as typeof import('../../src/host/mcp/runtime');
+    const config = runtime.parseMcpJson('{ "servers": { "a": { "command": "x" } }, }', 'workspace');
+    assert.deepEqual(config.servers.map((server) => server.name), ['a']);
+    assert.equal(typeof runtime.McpConnection.connect, 'function');
+  });
+});
+
 suite('MCP client (official SDK) against the everything server over stdio', function () {
   this.timeout(60_000);
   let connection: McpConnection;

@@ -35,11 +35,15 @@ export interface McpManagerDeps {
   memento: vscode.Memento;
   /** Restricted Mode check; tests replace it. */
   isTrusted?: () => boolean;
-  /** Asks the user to trust a workspace server; tests replace it. */
-  confirmTrust?: (server: ServerSnapshot) => Promise<boolean>;
-  /** Asks for an `inputs` value; tests replace it. */
-  askInput?: (input: InputDefinition) => Promise<string | undefined>;
   clientVersion: string;
+}
+
+/** What the manager asks the user; tests replace them. */
+export interface McpPrompts {
+  /** Trust a workspace server (the prompt names what it runs)? */
+  confirmTrust(server: ServerSnapshot): Promise<boolean>;
+  /** The value of an `inputs` entry; undefined when the user gave none. */
+  askInput(input: InputDefinition): Promise<string | undefined>;
 }
 
 interface Entry {
@@ -72,6 +76,7 @@ export class McpServerManager implements vscode.Disposable {
   /** Trust prompts already shown this session (by fingerprint), so a refusal is not asked again and again. */
   private readonly asked = new Set<string>();
   private disposed = false;
+  ask: McpPrompts = { confirmTrust, askInput };
 
   constructor(private readonly deps: McpManagerDeps) {}
 
@@ -185,8 +190,7 @@ export class McpServerManager implements vscode.Disposable {
           return;
         }
         this.asked.add(definition.fingerprint);
-        const confirm = this.deps.confirmTrust ?? confirmTrust;
-        if (!(await confirm(this.snapshot(entry)))) {
+        if (!(await this.ask.confirmTrust(this.snapshot(entry)))) {
           this.deps.logger.info(`[MCP] ${definition.name}: not trusted; not started`);
           return;
         }
@@ -297,8 +301,7 @@ export class McpServerManager implements vscode.Disposable {
       return stored;
     }
     const input = this.inputs.find((candidate) => candidate.id === id) ?? { id, description: id, password: true };
-    const ask = this.deps.askInput ?? askInput;
-    const value = await ask(input);
+    const value = await this.ask.askInput(input);
     if (value !== undefined) {
       await this.deps.secrets.store(key, value);
     }
