@@ -39,13 +39,14 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
   const keys = new ApiKeyStore(context.secrets);
   const proposals = new ProposalManager({ logger });
   const terminal = new TerminalRecorder();
+  const mcp = new McpService({ logger, secrets: context.secrets, memento: context.workspaceState, clientVersion: (context.extension.packageJSON as { version?: string }).version ?? '0.0.0' });
   const workspaceContext = new ContextService({
     state: context.workspaceState,
     logger,
     maxFileBytes: () => readSettings().settings.maxFileBytes,
     terminal,
+    extra: mcp.resources,
   });
-  const mcp = new McpService({ logger, secrets: context.secrets, memento: context.workspaceState, clientVersion: (context.extension.packageJSON as { version?: string }).version ?? '0.0.0' });
   const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath, mcp: mcp.tools });
   const providers = new ProviderService(context.secrets, logger);
   const controller = new ChatController(context, keys, logger, proposals, workspaceContext, agent, providers);

@@ -334,6 +334,29 @@ export function isInside(root: string, target: string, separator = '/', caseInse
 }
 
 /** Kinds that would run a program (git) are refused in Restricted Mode; reading files is allowed. */
+export interface ResourceContent {
+  mimeType?: string;
+  text?: string;
+  /** Base64 data of a binary part: not sent, only named. */
+  blob?: string;
+}
+
+/** An MCP server's resource (`@` in the prompt), as the server returned it; binary parts are named, not sent. */
+export function mcpResourceAttachment(server: string, uri: string, name: string, contents: readonly ResourceContent[], maxBytes: number): BuiltAttachment {
+  const parts = contents.map((part) =>
+    part.text !== undefined ? part.text : `[${part.mimeType ?? 'binary'} data of ${Math.floor(((part.blob?.length ?? 0) * 3) / 4)} bytes, not attached]`,
+  );
+  let body = parts.join('\n');
+  const totalBytes = Buffer.byteLength(body, 'utf8');
+  const truncated = totalBytes > maxBytes;
+  if (truncated) {
+    body = Buffer.from(body, 'utf8').subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  }
+  const mime = contents.find((part) => part.mimeType)?.mimeType;
+  const text = delimit('mcp-resource', { server, uri, 'mime-type': mime, truncated: truncated ? `first ${maxBytes} of ${totalBytes} bytes` : undefined }, body);
+  return built('mcpResource', `${server}: ${name}`, text, { truncated: truncated || undefined });
+}
+
 export function allowedInUntrusted(kind: AttachmentKind): boolean {
   return kind !== 'gitChanges';
 }

@@ -19,7 +19,7 @@ export type CompactionMode = 'auto' | 'pause' | 'manual';
 
 /** What the user sees of an attachment: never its content, which only the request carries. */
 export interface AttachmentSummary {
-  kind: 'file' | 'selection' | 'folder' | 'problems' | 'editors' | 'terminal' | 'gitChanges';
+  kind: 'file' | 'selection' | 'folder' | 'problems' | 'editors' | 'terminal' | 'gitChanges' | 'mcpResource';
   /** Workspace-relative path or a short description ("Problems in src/a.ts"). */
   label: string;
   tokens: number;

@@ -14,6 +14,7 @@ export const KIND_ICONS: Record<AttachmentChip['kind'], string> = {
   problems: 'warning',
   terminal: 'terminal',
   gitChanges: 'git-compare',
+  mcpResource: 'plug',
 };
 
 export class ChipRow {

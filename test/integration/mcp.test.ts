@@ -252,12 +252,31 @@ suite('MCP servers in a real extension host', function () {
     assert.ok((await expectations()).every((check) => check.ok), JSON.stringify(await expectations()));
   });
 
+  test("the @ picker offers a server's resources; one attached goes with the next message as it was read", async () => {
+    await api.controller.handle({ type: 'context/query', queryId: 7001, query: 'everything' });
+    const items = await waitFor('resource items', () => {
+      const found = view.of('context/results').filter((message) => message.queryId === 7001).at(-1)?.items.filter((item) => item.kind === 'mcpResource');
+      return found && found.length > 0 ? found : undefined;
+    });
+    const doc = items.find((item) => item.id.startsWith('mcp:everything:')) ?? items[0]!;
+    await api.controller.handle({ type: 'context/attach', itemId: doc.id });
+    const chip = await waitFor('the resource chip', () => view.of('attachments/didChange').at(-1)?.chips.find((candidate) => candidate.kind === 'mcpResource'));
+    assert.match(chip.label, /^everything: /);
+    await script([{ text: 'Read it.' }]);
+    await api.controller.send('What does this resource say?');
+    const request = (await messageRequests()).at(-1)!;
+    const sent = JSON.stringify(request.body.messages!.at(-1));
+    assert.ok(sent.includes('<mcp-resource server=\\"everything\\"'), sent.slice(0, 400));
+  });
+
   test('a result over the size cap is cut with a marker; a server that hangs is cancelled at the timeout and the turn goes on', async () => {
     await setConfig('mcp.alwaysAllow', ['everything/*', 'web/*', 'files/*']);
     await setConfig('mcp.maxResultBytes', 1024);
     await setConfig('mcp.callTimeoutSeconds', 1);
+    fs.mkdirSync(path.join(folder(), 'mcpdata'), { recursive: true });
+    fs.writeFileSync(path.join(folder(), 'mcpdata', 'long.txt'), 'a line of a long file\n'.repeat(400));
     await script([
-      { toolUse: [{ id: 'toolu_env', name: 'everything__get-env', input: {} }, { id: 'toolu_slow', name: 'everything__trigger-long-running-operation', input: { duration: 8, steps: 4 } }] },
+      { toolUse: [{ id: 'toolu_env', name: 'files__read_text_file', input: { path: path.join(folder(), 'mcpdata', 'long.txt') } }, { id: 'toolu_slow', name: 'everything__trigger-long-running-operation', input: { duration: 8, steps: 4 } }] },
       {
         text: 'Went on.',
         expectToolResult: [
@@ -269,6 +288,9 @@ suite('MCP servers in a real extension host', function () {
     await api.controller.send('Slow one');
     assert.equal(cards('toolu_slow').at(-1)!.status, 'failed');
     assert.equal(state('everything')?.kind, 'running', 'the server survives a cancelled call');
+    const cut = toolResult((await messageRequests())[1]!, 'toolu_env')!;
+    assert.ok(Buffer.byteLength(String(cut['content'])) < 1024 + 200, 'the result was cut near the cap');
+    fs.rmSync(path.join(folder(), 'mcpdata'), { recursive: true, force: true });
     assert.ok((await expectations()).every((check) => check.ok), JSON.stringify(await expectations()));
   });
 

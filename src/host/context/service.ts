@@ -33,6 +33,7 @@ import { FileIndex, excludePatterns, type IndexMatch, type IndexRoot } from './f
 import { readGitChanges } from './git';
 import { confine, fileProblem, readWorkspaceFile, workspaceLocation } from './reader';
 import type { TerminalRecorder } from './terminal';
+import type { ContextItemSource } from '../mcp/resources';
 
 export type AttachResult = { ok: true; chipId: string } | { ok: false; problem: AttachmentProblem };
 
@@ -43,6 +44,8 @@ export interface ContextServiceDeps {
   maxFileBytes: () => number;
   trusted?: () => boolean;
   terminal?: TerminalRecorder;
+  /** More picker items (the MCP servers' resources). */
+  extra?: ContextItemSource;
 }
 
 interface PinnedRef {
@@ -195,7 +198,7 @@ export class ContextService extends Disposable {
     });
   }
 
-  /** Selection, open editors, problems, terminal and git, filtered by the query. */
+  /** Selection, open editors, problems, terminal, git and the MCP servers' resources, filtered by the query. */
   private specialItems(query: string): ContextItem[] {
     const items: ContextItem[] = [];
     const editor = vscode.window.activeTextEditor;
@@ -219,16 +222,23 @@ export class ContextService extends Disposable {
     const command = this.deps.terminal?.lastCommand();
     items.push({ id: 'terminal', kind: 'terminal', label: 'Terminal', detail: command ? `last command: ${command.command}` : 'last command and its output' });
     items.push({ id: 'git', kind: 'gitChanges', label: 'Git changes', detail: this.trusted ? 'working tree against HEAD' : 'not available in Restricted Mode' });
-    if (query.trim() === '') {
-      // Open editors come next, as files: the most likely thing to attach.
-      for (const uri of open.slice(0, 10)) {
-        const where = workspaceLocation(uri);
-        if (where) {
-          items.push({ id: itemIdForUri(uri), kind: 'file', label: locationLabel(where), detail: 'open editor' });
-        }
-      }
-      return items;
+    const extra = this.deps.extra?.items(query) ?? [];
+    if (query.trim() !== '') {
+      // Already matched by their source; they stay after the built-in items.
+      return [...this.rankSpecial(items, query), ...extra];
     }
+    items.push(...extra);
+    // Open editors come next, as files: the most likely thing to attach.
+    for (const uri of open.slice(0, 10)) {
+      const where = workspaceLocation(uri);
+      if (where) {
+        items.push({ id: itemIdForUri(uri), kind: 'file', label: locationLabel(where), detail: 'open editor' });
+      }
+    }
+    return items;
+  }
+
+  private rankSpecial(items: ContextItem[], query: string): ContextItem[] {
     return items
       .map((item) => ({ item, result: single(query.trim(), item.label) }))
       .filter((entry) => entry.result !== null && entry.result.score >= 0.5)
@@ -278,6 +288,13 @@ export class ContextService extends Disposable {
         return this.attachTerminal(conversationId);
       case 'git':
         return this.attachGitChanges(conversationId);
+      case 'mcp': {
+        const read = await this.deps.extra?.attach(rest, this.deps.maxFileBytes());
+        if (!read?.ok) {
+          return { ok: false, problem: { reason: 'unavailable', message: read?.message ?? 'MCP servers are not set up.' } };
+        }
+        return { ok: true, chipId: this.add(conversationId, { key: read.key, built: read.built }) };
+      }
       default:
         return { ok: false, problem: { reason: 'unavailable', message: 'Marathon does not know that item.' } };
     }

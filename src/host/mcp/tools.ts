@@ -73,8 +73,16 @@ export class McpTools {
     const settings = readMcpSettings();
     const timeoutMs = settings.callTimeoutSeconds * 1000;
     const started = Date.now();
+    // One signal per call, tied to the turn's: the SDK keeps a listener on the signal it is given, and a
+    // long loop would pile them up on the turn's signal.
+    const perCall = new AbortController();
+    const forward = () => perCall.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    if (signal.aborted) {
+      perCall.abort(signal.reason);
+    }
     try {
-      const result = await connection.callTool(tool.tool, input, { timeoutMs, signal });
+      const result = await connection.callTool(tool.tool, input, { timeoutMs, signal: perCall.signal });
       const converted = convertCallResult(result, settings.maxResultBytes);
       if (converted.cut) {
         this.logger.info(`[MCP] ${tool.server}/${tool.tool}: result cut at ${settings.maxResultBytes} bytes`);
@@ -104,6 +112,8 @@ export class McpTools {
         };
       }
       return { status: 'failed', content: `The MCP server "${tool.server}" answered ${tool.tool} with an error: ${message}`, durationMs };
+    } finally {
+      signal.removeEventListener('abort', forward);
     }
   }
 }
