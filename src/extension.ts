@@ -45,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): MarathonApi {
     logger,
     maxFileBytes: () => readSettings().settings.maxFileBytes,
     terminal,
-    extra: mcp.resources,
+    extra: mcp.promptBox,
   });
   const agent = new AgentMode({ logger, proposals, storagePath: (context.storageUri ?? context.globalStorageUri).fsPath, mcp: mcp.tools });
   const providers = new ProviderService(context.secrets, logger);

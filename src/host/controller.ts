@@ -274,6 +274,12 @@ export class ChatController extends Disposable {
         await context.query(message.queryId, message.query, (reply) => this.views.broadcast(reply));
         return;
       case 'context/attach': {
+        if (message.itemId.startsWith('prompt:')) {
+          // A `/` command (an MCP prompt): its text fills the prompt box.
+          const run = await context.runCommand(message.itemId);
+          this.views.broadcast(run.ok ? { type: 'prompt/insert', text: run.text } : { type: 'context/attachFailed', itemId: message.itemId, message: run.message, canTruncate: false });
+          return;
+        }
         const result = await context.attachItem(session.id, message.itemId, message.truncate === true);
         if (!result.ok) {
           this.views.broadcast({ type: 'context/attachFailed', itemId: message.itemId, message: result.problem.message, canTruncate: result.problem.canTruncate === true });

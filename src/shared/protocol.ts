@@ -39,7 +39,8 @@ export interface AttachmentChip extends AttachmentSummary {
 /** One entry of the `@` picker. `id` is opaque to the webview; the host validates it again on attach. */
 export interface ContextItem {
   id: string;
-  kind: AttachmentSummary['kind'];
+  /** `mcpPrompt`: a `/` command (an MCP server's prompt), which fills the prompt box instead of attaching. */
+  kind: AttachmentSummary['kind'] | 'mcpPrompt';
   label: string;
   /** Secondary text: the folder of a file, the number of problems. */
   detail?: string;
@@ -308,6 +309,8 @@ export type ToWebview =
   | { type: 'attachments/didChange'; conversationId: string; chips: AttachmentChip[] }
   /** An attach was refused; with `canTruncate` the webview offers to attach the first part. */
   | { type: 'context/attachFailed'; itemId: string; message: string; canTruncate: boolean }
+  /** A `/` command's text (an MCP server's prompt), put into the prompt box for the user to review and send. */
+  | { type: 'prompt/insert'; text: string }
   | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string }
   /** A tool card changed (status, input, result); the webview adds or replaces it by id. */
   | { type: 'tool/didChange'; item: Extract<TimelineItem, { kind: 'tool' }> }

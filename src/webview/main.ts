@@ -284,6 +284,9 @@ function handle(message: ToWebview): void {
       composer.showAttachProblem(message);
       announce(message.message);
       break;
+    case 'prompt/insert':
+      composer.insertText(message.text);
+      break;
     default:
       assertNever(message);
   }

@@ -143,7 +143,7 @@ export class Picker {
       const option = h(
         'div',
         { class: 'picker-item', testid: 'picker-item', attrs: { role: 'option', id: `context-option-${index}`, 'aria-selected': String(index === this.active) } },
-        icon(KIND_ICONS[item.kind] ?? 'file'),
+        icon(item.kind === 'mcpPrompt' ? 'symbol-event' : (KIND_ICONS[item.kind] ?? 'file')),
         labelElement(item),
       );
       option.dataset.index = String(index);
@@ -204,6 +204,11 @@ function highlight(text: string, offset: number, matches: ReadonlySet<number>): 
  */
 export function mentionAt(text: string, caret: number): { start: number; query: string } | undefined {
   const before = text.slice(0, caret);
+  // A `/` command (an MCP server's prompt) is the first word of the message; its query keeps the slash.
+  const slash = /^\/([^\s/]*)$/.exec(before);
+  if (slash) {
+    return { start: 0, query: before };
+  }
   const match = /(^|\s)@([^\s@]*)$/.exec(before);
   if (!match) {
     return undefined;

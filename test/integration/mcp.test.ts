@@ -269,6 +269,24 @@ suite('MCP servers in a real extension host', function () {
     assert.ok(sent.includes('<mcp-resource server=\\"everything\\"'), sent.slice(0, 400));
   });
 
+  test("a server's prompts are / commands: the arguments are asked for and the prompt's text fills the prompt box", async () => {
+    await api.controller.handle({ type: 'context/query', queryId: 7002, query: '/everything.args' });
+    const items = view.of('context/results').filter((message) => message.queryId === 7002).at(-1)!.items;
+    assert.deepEqual(items.map((item) => [item.kind, item.label]), [['mcpPrompt', '/everything.args-prompt']]);
+    const asked: string[] = [];
+    api.mcp.promptBox.ask = async (argument) => {
+      asked.push(`${argument.name}${argument.required ? '!' : ''}`);
+      return argument.name === 'city' ? 'Paris' : '';
+    };
+    await api.controller.handle({ type: 'context/attach', itemId: items[0]!.id });
+    const inserted = view.of('prompt/insert').at(-1);
+    assert.ok(inserted && /Paris/.test(inserted.text), JSON.stringify(inserted));
+    assert.deepEqual(asked, ['city!', 'state']);
+    await api.controller.handle({ type: 'context/query', queryId: 7003, query: '/' });
+    const all = view.of('context/results').filter((message) => message.queryId === 7003).at(-1)!.items;
+    assert.ok(all.length >= 3 && all.every((item) => item.kind === 'mcpPrompt'), JSON.stringify(all));
+  });
+
   test('a result over the size cap is cut with a marker; a server that hangs is cancelled at the timeout and the turn goes on', async () => {
     await setConfig('mcp.alwaysAllow', ['everything/*', 'web/*', 'files/*']);
     await setConfig('mcp.maxResultBytes', 1024);

@@ -33,7 +33,7 @@ import { FileIndex, excludePatterns, type IndexMatch, type IndexRoot } from './f
 import { readGitChanges } from './git';
 import { confine, fileProblem, readWorkspaceFile, workspaceLocation } from './reader';
 import type { TerminalRecorder } from './terminal';
-import type { ContextItemSource } from '../mcp/resources';
+import type { ContextItemSource } from '../mcp/promptBox';
 
 export type AttachResult = { ok: true; chipId: string } | { ok: false; problem: AttachmentProblem };
 
@@ -146,6 +146,12 @@ export class ContextService extends Disposable {
     this.latestQuery = queryId;
     this.querySubscription?.dispose();
     this.querySubscription = undefined;
+    if (query.startsWith('/')) {
+      // A `/` command: the MCP servers' prompts, nothing else.
+      const items = this.deps.extra?.commands(query.slice(1)) ?? [];
+      post({ type: 'context/results', queryId, items, done: true, status: items.length === 0 ? 'No / commands: MCP servers with prompts offer them here.' : undefined });
+      return Promise.resolve();
+    }
     const specials = this.specialItems(query);
     let done = index.upToDate;
     let cursor = index.cursor();
@@ -247,6 +253,12 @@ export class ContextService extends Disposable {
   }
 
   // ---------------------------------------------------------------- attaching
+
+  /** Runs a `/` command of the picker (an MCP prompt); its text goes into the prompt box. */
+  async runCommand(itemId: string): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
+    const rest = itemId.slice('prompt:'.length);
+    return this.deps.extra?.runCommand(rest) ?? { ok: false, message: 'MCP servers are not set up.' };
+  }
 
   /** Attaches a picker item (its id comes from the webview, so it is parsed and checked again). */
   async attachItem(conversationId: string, itemId: string, truncate = false): Promise<AttachResult> {

@@ -3,21 +3,21 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/ports';
 import { McpServerManager, type McpManagerDeps } from './manager';
-import { McpResources } from './resources';
+import { McpPromptBox } from './promptBox';
 import { showServersPick } from './serversPick';
 import { McpTools } from './tools';
 
 export class McpService implements vscode.Disposable {
   readonly manager: McpServerManager;
   readonly tools: McpTools;
-  /** The servers' resources, for the `@` picker. */
-  readonly resources: McpResources;
+  /** The servers' resources (the `@` picker) and prompts (`/` commands). */
+  readonly promptBox: McpPromptBox;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(deps: McpManagerDeps & { logger: Logger }) {
     this.manager = new McpServerManager(deps);
     this.tools = new McpTools(this.manager, deps.logger);
-    this.resources = new McpResources(this.manager);
+    this.promptBox = new McpPromptBox(this.manager);
   }
 
   /** Starts the servers once activation has returned. */
