@@ -3,6 +3,7 @@
 // runs what Marathon does with a server: connect (streamable HTTP), list the tools and offer them under
 // their API names, call them, and turn the results into tool_result content.
 import { McpConnection } from '../../src/host/mcp/connection';
+import { defaultValues, elicitationFields } from '../../src/host/mcp/elicitation';
 import { convertCallResult } from '../../src/host/mcp/results';
 import { assignToolNames } from '../../src/host/mcp/toolNames';
 
@@ -32,7 +33,13 @@ async function main(): Promise<void> {
     throw new Error('Usage: client.js <server URL> (with MCP_CONFORMANCE_SCENARIO set)');
   }
   const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? 'initialize';
-  const connection = await McpConnection.connect({ spec: { transport: 'http', url, headers: {} }, clientName: 'marathon', clientVersion: '0.1.0' });
+  const connection = await McpConnection.connect({
+    spec: { transport: 'http', url, headers: {} },
+    clientName: 'marathon',
+    clientVersion: '0.1.0',
+    // Marathon's elicitation form pre-fills each field with its default; here the user accepts it as it is.
+    elicit: async (request) => ({ action: 'accept', content: defaultValues(elicitationFields('requestedSchema' in request ? request.requestedSchema : undefined)) }),
+  });
   try {
     const tools = await connection.listTools();
     const offered = assignToolNames([{ server: 'conformance', tools }], []);

@@ -33,6 +33,7 @@ if (untrusted) {
       const manager = api.mcp.manager;
       let asked = 0;
       manager.ask = {
+        ...manager.ask,
         confirmTrust: async () => {
           asked++;
           return true;

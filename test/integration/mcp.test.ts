@@ -105,6 +105,7 @@ suite('MCP servers in a real extension host', function () {
     api = await marathon();
     http = await startHttpServer();
     manager().ask = {
+      ...manager().ask,
       confirmTrust: async (server) => {
         trustAsked.push(server);
         return trustAnswer(server);

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { MissingInputError, inputsUsed, mergeConfigs, parseEnvFile, parseMcpConfig, parseMcpJson, resolveSpec, type StdioSpec } from '../../src/host/mcp/config';
 import { McpConnection } from '../../src/host/mcp/connection';
+import { defaultValues, elicitationFields, parseFieldValue } from '../../src/host/mcp/elicitation';
 import { MAX_IMAGE_BASE64, convertCallResult } from '../../src/host/mcp/results';
 import { API_TOOL_NAME, assignToolNames, baseToolName, sanitizeInputSchema } from '../../src/host/mcp/toolNames';
 import { TOOL_NAMES } from '../../src/core/tools';
@@ -156,6 +157,37 @@ suite('MCP results', () => {
   test('an image over the API limit is left out with a note', () => {
     const result = convertCallResult({ content: [{ type: 'image', data: 'A'.repeat(MAX_IMAGE_BASE64 + 4), mimeType: 'image/png' }] }, 1000);
     assert.match(result.content as string, /over the 5 MB/);
+  });
+});
+
+suite('MCP elicitation', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      name: { type: 'string', title: 'Name', default: 'John Doe' },
+      age: { type: 'integer', default: 30 },
+      status: { type: 'string', enum: ['active', 'inactive'], default: 'active' },
+      verified: { type: 'boolean', default: true },
+      note: { type: 'string' },
+    },
+    required: ['name'],
+  };
+
+  test('fields carry their type, options and defaults; accepting the pre-filled form gives the defaults', () => {
+    const fields = elicitationFields(schema);
+    assert.deepEqual(fields.map((field) => [field.name, field.type, field.required]), [['name', 'string', true], ['age', 'integer', false], ['status', 'string', false], ['verified', 'boolean', false], ['note', 'string', false]]);
+    assert.deepEqual(fields[2]!.options, ['active', 'inactive']);
+    assert.deepEqual(defaultValues(fields), { name: 'John Doe', age: 30, status: 'active', verified: true });
+  });
+
+  test("the user's text is checked into the field's type", () => {
+    const [name, age, status, verified, note] = elicitationFields(schema);
+    assert.deepEqual(parseFieldValue(age!, '41'), { ok: true, value: 41 });
+    assert.equal(parseFieldValue(age!, '4.5').ok, false);
+    assert.equal(parseFieldValue(status!, 'gone').ok, false);
+    assert.deepEqual(parseFieldValue(verified!, 'no'), { ok: true, value: false });
+    assert.equal(parseFieldValue(name!, ' ').ok, false);
+    assert.deepEqual(parseFieldValue(note!, ''), { ok: true, value: undefined });
   });
 });
 

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../../core/ports';
 import type { InputDefinition, McpConfig, ServerDefinition } from './config';
 import type { McpConnection, PromptInfo, ResourceInfo } from './connection';
+import { showElicitForm, type ElicitAnswer } from './elicitForm';
 import { loadMcpRuntime } from './load';
 import { readMcpSettings } from './settings';
 import type { McpToolInfo } from './toolNames';
@@ -44,6 +45,8 @@ export interface McpPrompts {
   confirmTrust(server: ServerSnapshot): Promise<boolean>;
   /** The value of an `inputs` entry; undefined when the user gave none. */
   askInput(input: InputDefinition): Promise<string | undefined>;
+  /** A server asks the user for input during a call (elicitation, form mode). */
+  elicit(server: string, message: string, requestedSchema: unknown): Promise<ElicitAnswer>;
 }
 
 interface Entry {
@@ -76,7 +79,7 @@ export class McpServerManager implements vscode.Disposable {
   /** Trust prompts already shown this session (by fingerprint), so a refusal is not asked again and again. */
   private readonly asked = new Set<string>();
   private disposed = false;
-  ask: McpPrompts = { confirmTrust, askInput };
+  ask: McpPrompts = { confirmTrust, askInput, elicit: showElicitForm };
 
   constructor(private readonly deps: McpManagerDeps) {}
 
@@ -233,6 +236,10 @@ export class McpServerManager implements vscode.Disposable {
             this.deps.logger.warn(`[MCP] ${definition.name}: ${reason}`);
             this.setState(entry, { kind: 'failed', reason, stderr: [...entry.stderr] });
           }
+        },
+        elicit: async (request) => {
+          channel.info('The server asks for input (elicitation).');
+          return this.ask.elicit(definition.name, request.message, 'requestedSchema' in request ? request.requestedSchema : undefined);
         },
         onListChanged: (what) => {
           if (entry.generation === generation) {
