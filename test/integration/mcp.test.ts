@@ -63,7 +63,7 @@ async function startHttpServer(): Promise<{ url: string; child: ChildProcess }> 
   const child = spawn(process.execPath, [EVERYTHING_HTTP], { env: { ...process.env, PORT: String(port) }, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the HTTP server did not start')), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('listening')) {
         clearTimeout(timer);
         resolve();
