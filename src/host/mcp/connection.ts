@@ -158,14 +158,6 @@ export class McpConnection {
     return this.transport instanceof StdioClientTransport ? (this.transport.pid ?? undefined) : undefined;
   }
 
-  get serverName(): string | undefined {
-    return this.client.getServerVersion()?.name;
-  }
-
-  get instructions(): string | undefined {
-    return this.client.getInstructions();
-  }
-
   has(capability: 'tools' | 'resources' | 'prompts'): boolean {
     return this.client.getServerCapabilities()?.[capability] !== undefined;
   }

@@ -117,22 +117,34 @@ export class McpServerManager implements vscode.Disposable {
   }
 
   private async readConfig(): Promise<McpConfig> {
-    // Parsing lives in the MCP bundle too: nothing of it is loaded before a configuration is read.
-    const { mergeConfigs, parseMcpConfig, parseMcpJson } = await loadMcpRuntime();
-    const user = parseMcpConfig(readMcpSettings().servers, 'user');
-    let workspace: McpConfig = { servers: [], inputs: [], problems: [] };
+    const userValue = readMcpSettings().servers;
+    const files: string[] = [];
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      const uri = vscode.Uri.joinPath(folder.uri, MCP_FILE);
-      let text: string;
       try {
-        text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+        files.push(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, MCP_FILE))));
       } catch {
-        continue;
+        // No mcp.json in this folder.
       }
-      workspace = mergeConfigs(workspace, parseMcpJson(text, 'workspace'));
     }
-    return mergeConfigs(user, workspace);
+    const userServers = (userValue as { servers?: unknown } | undefined)?.servers;
+    if (files.length === 0 && this.entries.size === 0 && (typeof userServers !== 'object' || userServers === null || Object.keys(userServers).length === 0)) {
+      // Nothing configured: the MCP bundle is not even loaded.
+      return { servers: [], inputs: [], problems: [] };
+    }
+    // Parsing lives in the MCP bundle too: nothing of it is loaded before there is a configuration to read.
+    const { mergeConfigs, parseMcpConfig, parseMcpJson } = await loadMcpRuntime();
+    // Several folders: their files add up (a later folder's server replaces an earlier one of the same name).
+    const workspace = files.map((text) => parseMcpJson(text, 'workspace')).reduce<McpConfig>(
+      (merged, next) => ({
+        servers: [...merged.servers.filter((server) => !next.servers.some((other) => other.name === server.name)), ...next.servers],
+        inputs: [...merged.inputs, ...next.inputs],
+        problems: [...merged.problems, ...next.problems],
+      }),
+      { servers: [], inputs: [], problems: [] },
+    );
+    return mergeConfigs(parseMcpConfig(userValue, 'user'), workspace);
   }
+
 
   private async apply(): Promise<void> {
     if (this.disposed) {
@@ -409,24 +421,6 @@ export class McpServerManager implements vscode.Disposable {
 
   showLog(name: string): void {
     this.channel(name).show(true);
-  }
-
-  /** Resolves once every server has left `starting` (started, failed or held back); for tests and the e2e timing. */
-  async whenSettled(timeoutMs = 60_000): Promise<void> {
-    await this.reloading;
-    const deadline = Date.now() + timeoutMs;
-    while ([...this.entries.values()].some((entry) => entry.state.kind === 'starting') && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const listener = this.onDidChange(() => {
-          listener.dispose();
-          resolve();
-        });
-        setTimeout(() => {
-          listener.dispose();
-          resolve();
-        }, 250);
-      });
-    }
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { McpServerManager, ServerSnapshot, ServerState } from './manager';
 
-export function stateLabel(state: ServerState): string {
+function stateLabel(state: ServerState): string {
   switch (state.kind) {
     case 'starting':
       return 'Starting…';
