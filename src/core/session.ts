@@ -359,6 +359,7 @@ export class ConversationSession {
         const source = await requestSource(ctx);
         const body = buildTurnRequest(source, this.compaction.state(ctx));
         this.clearing.apply(body, source.messages, this.usage.contextTokens, ctx.settings);
+        this.compaction.fitToWindow(ctx, body);
         this.compaction.noteRequest(body);
         return body;
       },

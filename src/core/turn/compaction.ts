@@ -62,6 +62,36 @@ export class CompactionPolicy {
     this.lastRequestChars = JSON.stringify(body.system).length + JSON.stringify(body.messages).length;
   }
 
+  /**
+   * Lowers `max_tokens` before sending when the prompt (as estimated from the server's own counts) plus
+   * `max_tokens` would pass the window, which the API refuses ("input length and `max_tokens` exceed
+   * context limit"); a margin covers the estimate's error, and the refusal's recovery covers the rest.
+   */
+  fitToWindow(ctx: Pick<TurnContext, 'settings' | 'usage'>, body: RequestBody): void {
+    const window = ctx.settings.contextWindow;
+    const maxTokens = Number(body.max_tokens);
+    const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+    // The last measured context (the previous prompt and its answer, as the server counted them) plus the
+    // newest message; before any answer, the whole body by the learned ratio.
+    const prompt =
+      ctx.usage.contextTokens > 0
+        ? ctx.usage.contextTokens + this.estimate(JSON.stringify(messages.slice(-1)))
+        : this.estimate(JSON.stringify(body.system) + JSON.stringify(body.tools ?? []) + JSON.stringify(messages));
+    // The ratio is learned over whole requests (signatures and JSON included), so plain new text can count
+    // for more than it estimates; 5% of the window covers that.
+    const margin = Math.max(MIN_ANSWER_TOKENS, Math.ceil(window * 0.05));
+    const room = Math.floor(window - prompt - margin);
+    if (!(window > 0) || prompt + maxTokens <= window - margin || room < MIN_ANSWER_TOKENS) {
+      return;
+    }
+    body.max_tokens = room;
+    const thinking = body.thinking as { type?: string; budget_tokens?: number } | undefined;
+    if (thinking?.type === 'enabled' && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= room) {
+      // A thinking budget must stay below max_tokens.
+      body.thinking = { ...thinking, budget_tokens: Math.max(1024, room - MIN_ANSWER_TOKENS) };
+    }
+  }
+
   /** Learns from an answer: compaction worked, and how the server counts tokens. */
   noteAnswer(figures: UsageFigures): void {
     this.unavailableStreak = 0;
@@ -148,7 +178,9 @@ export class CompactionPolicy {
     const tokensBefore = ctx.usage.contextTokens || undefined;
     const source = await requestSource(ctx);
     ctx.logger.info(`[Compaction] compacting on demand (${covered} messages)`);
-    let answer = await this.deps.transport.create(buildOnDemandRequest(source, messages, this.state(ctx)), ctx.signal);
+    const body = buildOnDemandRequest(source, messages, this.state(ctx));
+    this.fitToWindow(ctx, body);
+    let answer = await this.deps.transport.create(body, ctx.signal);
     const limit = 'error' in answer ? answer.error.contextLimit : undefined;
     if (limit && limit.limit - limit.inputTokens >= MIN_ANSWER_TOKENS) {
       // The summary's room did not fit next to the conversation: ask for what is left of the window.
