@@ -29,7 +29,7 @@ interface ApiErrorShape {
 }
 
 const COMPACTION_MESSAGES: Readonly<Record<string, string>> = {
-  compaction_block_ambiguous: 'The conversation holds more than one summary; Marathon will keep only the newest.',
+  compaction_block_ambiguous: 'The request held more than one conversation summary, which the API refuses.',
   compaction_block_misplaced: 'A conversation summary was out of place in the request.',
   compaction_content_mismatch: 'A conversation summary was changed after the server signed it.',
   compaction_incomplete_turn: 'The conversation cannot be compacted while a tool call is unanswered.',

@@ -254,6 +254,11 @@ export class RequestHistory {
    * After a paused threshold compaction: the block becomes the anchor and the recent exchanges are
    * put back verbatim behind it. Returns the ids of the records put back.
    */
+  /** The ids `applyPausedCompaction` would put back with `keepRecentTurns`, without changing anything. */
+  putBackIds(keepRecentTurns: number): string[] {
+    return keepRecentTurns < 0 ? [] : repairToolPairs(this.recentEntries(keepRecentTurns), 'assistant').map((entry) => entry.recordId);
+  }
+
   applyPausedCompaction(block: StoredBlock, keepRecentTurns: number, pinned: Pinned = NO_PINNED): string[] {
     // A negative count puts nothing back: the summary alone carries the request.
     const putBack = keepRecentTurns < 0 ? [] : repairToolPairs(this.recentEntries(keepRecentTurns), 'assistant');

@@ -272,7 +272,10 @@ export class ConversationSession {
     this.emit({ type: 'generating', generating: true });
     try {
       await this.ensureHistory();
-      return await this.compaction.compactOnDemand(this.context(abort.signal), []);
+      const ctx = this.context(abort.signal);
+      // The API refuses to summarize a conversation that ends on unanswered calls (compaction_incomplete_turn).
+      await this.closeDanglingToolUses(ctx, 'Not run: the conversation was compacted before this call ran.');
+      return await this.compaction.compactOnDemand(ctx, []);
     } finally {
       this.abort = undefined;
       this.emit({ type: 'generating', generating: false });

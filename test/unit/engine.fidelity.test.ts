@@ -2,6 +2,7 @@
 // each test is one defect that once ended a conversation or billed it wrongly, and fails without its fix.
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
+import { classifyError } from '../../src/core/errors';
 import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/core/ports';
 import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
@@ -340,5 +341,38 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
     await session.send('Go on');
     assert.equal(of('turnFailed').length, 0);
     assertAllAccepted(takeRequests());
+  });
+
+  // #12 --------------------------------------------------------------------------------------------
+
+  test('#12 a put-back identical to the one just compacted again is skipped', async () => {
+    configure({ tokenMultiplier: 100 });
+    const session = await open();
+    // One message over the trigger with nothing before it: keeping the last exchange puts back just the
+    // request, and so would keeping none.
+    await session.send('Big: ' + 'alpha '.repeat(400));
+    assert.equal(of('turnFailed').length, 0);
+    const putBacks = (await records(session)).flatMap((record) => (record.kind === 'compaction' ? [JSON.stringify(record.putBack ?? [])] : []));
+    assert.ok(putBacks.length >= 2, putBacks.join(' '));
+    putBacks.slice(1).forEach((putBack, i) => assert.notEqual(putBack, putBacks[i], `compaction ${i + 2} put back what compaction ${i + 1} did`));
+  });
+
+  test('#12 Compact Now first answers calls left unanswered (the API refuses compaction_incomplete_turn)', async () => {
+    const id = (await store.create()).id;
+    await store.append(id, { v: 1, kind: 'user', id: 'u-1', at: 1, content: [{ type: 'text', text: 'Read a.ts' }] });
+    await store.append(id, {
+      v: 1, kind: 'assistant', id: 'a-1', at: 2, stopReason: 'tool_use', status: 'done', model: settings.model,
+      content: [{ type: 'text', text: 'Reading.' }, { type: 'tool_use', id: 'toolu_9', name: 'read_file', input: { path: 'a.ts' } }],
+    });
+    const session = await open({ agent: true, conversationId: id });
+    assert.equal(await session.compactNow(), true, JSON.stringify(of('notice')));
+    const compacted = takeRequests().find((request) => request.body.compaction !== undefined)!;
+    assert.equal(compacted.body.messages.at(-1)!.content[0]!.type, 'tool_result');
+  });
+
+  test('#12 the ambiguous-block error promises nothing the engine does not do', () => {
+    const error = classifyError({ status: 400, errorCode: 'compaction_block_ambiguous', apiMessage: 'messages holds more than one compaction block with content.' });
+    assert.equal(error.kind, 'compaction');
+    assert.doesNotMatch(error.message, /will/);
   });
 });

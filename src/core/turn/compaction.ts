@@ -31,6 +31,9 @@ export class CompactionPolicy {
   private lastRequestChars = 0;
   /** Paused compactions since the turn started or its last tool step; each puts back less. */
   private compactionsThisTurn = 0;
+  /** The records the last paused compaction of this turn put back. */
+  private lastPutBack: string[] = [];
+  private lastPutBackPinned = false;
   /** `max_tokens` for the next request only, after the API said the prompt plus `max_tokens` exceeds the window. */
   private maxTokensCap: number | undefined;
 
@@ -55,6 +58,7 @@ export class CompactionPolicy {
   restartCount(): void {
     this.compactionsThisTurn = 0;
     this.failedThisTurn = false;
+    this.lastPutBack = [];
   }
 
   /** Notes the size of a request about to be sent, to learn the token ratio from its answer. */
@@ -259,10 +263,18 @@ export class CompactionPolicy {
     // If what was put back is itself over the trigger, the server compacts again at once: put back
     // less each time (the previous exchanges, then the request alone, then nothing) so the turn ends.
     this.compactionsThisTurn++;
-    const keep = this.compactionsThisTurn === 1 ? settings.keepRecentTurns : this.compactionsThisTurn === 2 ? 0 : -1;
+    let keep = this.compactionsThisTurn === 1 ? settings.keepRecentTurns : this.compactionsThisTurn === 2 ? 0 : -1;
+    // A put-back identical to the one just compacted again (no earlier exchange to leave out) would send
+    // the identical request: the next smaller one is taken instead.
+    if (this.compactionsThisTurn === 2 && !this.lastPutBackPinned && sameIds(history.putBackIds(keep), this.lastPutBack)) {
+      this.compactionsThisTurn = 3;
+      keep = -1;
+    }
     const markerId = newRecordId('c');
     const pinned = this.compactionsThisTurn === 1 ? await this.pinnedBlocks(ctx) : [];
     const putBack = history.applyPausedCompaction(block, keep, { recordId: markerId, blocks: pinned });
+    this.lastPutBack = putBack;
+    this.lastPutBackPinned = pinned.length > 0;
     const marker = await this.recordThresholdMarker(ctx, block, figures, putBack, covered, settings.mode === 'pause', markerId, pinned);
     ctx.emit(usageEvent(ctx));
     return marker.paused ? 'done' : 'continue';
@@ -355,4 +367,8 @@ export class CompactionPolicy {
       return [];
     }
   }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
 }
