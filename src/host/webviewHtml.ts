@@ -14,7 +14,7 @@ export interface ChatPage {
 }
 
 /** Scripts only by nonce (no `unsafe-inline`, no `unsafe-eval`), nothing remote, no network at all. */
-export function contentSecurityPolicy(nonce: string, cspSource: string): string {
+function contentSecurityPolicy(nonce: string, cspSource: string): string {
   return [
     "default-src 'none'",
     `style-src ${cspSource}`,
