@@ -273,6 +273,10 @@ export class ConversationSession {
     try {
       await this.ensureHistory();
       const ctx = this.context(abort.signal);
+      if (ctx.settings.onDemandSupported === false) {
+        this.emit({ type: 'notice', level: 'info', message: `Compact Now is not available: ${ctx.settings.model} has no on-demand compaction here. The conversation compacts at the trigger instead.` });
+        return false;
+      }
       // The API refuses to summarize a conversation that ends on unanswered calls (compaction_incomplete_turn).
       await this.closeDanglingToolUses(ctx, 'Not run: the conversation was compacted before this call ran.');
       return await this.compaction.compactOnDemand(ctx, []);

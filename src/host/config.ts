@@ -125,6 +125,7 @@ export interface ModelFacts {
   contextWindow(model: string): number;
   compactionSupported(model: string): boolean;
   contextEditingSupported(model: string): boolean;
+  onDemandSupported?(model: string): boolean;
 }
 
 /**
@@ -143,6 +144,7 @@ export function readSessionSettings(models: ModelFacts, agentAvailable: boolean)
     keepRecentTurns: settings.keepRecentTurns,
     contextWindow: models.contextWindow(settings.model),
     compactionSupported: models.compactionSupported(settings.model),
+    ...(models.onDemandSupported?.(settings.model) === false ? { onDemandSupported: false } : {}),
     prices: settings.prices,
     chatMode: agentAvailable ? agent.mode : 'ask',
     maxToolIterations: agent.maxToolIterations,

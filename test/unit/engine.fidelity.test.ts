@@ -375,4 +375,16 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
     assert.equal(error.kind, 'compaction');
     assert.doesNotMatch(error.message, /will/);
   });
+
+  // #6 ---------------------------------------------------------------------------------------------
+
+  test('#6 Compact Now where the model has no on-demand compaction says why and sends nothing', async () => {
+    settings.model = 'claude-haiku-5-5';
+    settings.onDemandSupported = false;
+    const session = await open();
+    await session.send('Hello');
+    assert.equal(await session.compactNow(), false);
+    assert.match(of('notice').at(-1)?.message ?? '', /Compact Now is not available/);
+    assert.equal(takeRequests().filter((request) => request.body.compaction !== undefined).length, 0);
+  });
 });

@@ -3,6 +3,7 @@
 import type { Logger } from '../../core/ports';
 import type { MessagesClient } from '../../core/session';
 import { describeError } from '../../core/errorText';
+import { ON_DEMAND_BETA } from '../../core/betas';
 
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
 
@@ -11,6 +12,8 @@ interface ModelInfo {
   max_input_tokens?: number | null;
   capabilities?: {
     context_management?: { compact_20260112?: { supported?: boolean }; clear_tool_uses_20250919?: { supported?: boolean } };
+    /** On-demand compaction; reported only to a request that carries its beta header. */
+    compaction?: { summarize?: { supported?: boolean } } | null;
   } | null;
 }
 
@@ -18,6 +21,7 @@ export class ModelCapabilities {
   private readonly contextWindows = new Map<string, number>();
   private readonly compactionUnsupported = new Set<string>();
   private readonly contextEditingUnsupported = new Set<string>();
+  private readonly onDemandUnsupported = new Set<string>();
 
   constructor(
     private readonly logger: Logger,
@@ -34,6 +38,11 @@ export class ModelCapabilities {
     return !this.compactionUnsupported.has(model);
   }
 
+  /** True until the Models API says the model has no on-demand compaction (Haiku): Compact Now is then off. */
+  onDemandSupported(model: string): boolean {
+    return !this.onDemandUnsupported.has(model);
+  }
+
   /** True until the Models API says the model cannot clear tool results (context editing). */
   contextEditingSupported(model: string): boolean {
     return !this.contextEditingUnsupported.has(model);
@@ -46,7 +55,9 @@ export class ModelCapabilities {
     }
     this.contextWindows.set(model, DEFAULT_CONTEXT_WINDOW);
     try {
-      const info = (await client.beta.models.retrieve(model)) as ModelInfo;
+      // The docs read `capabilities.compaction.summarize` with the on-demand beta header; an endpoint
+      // that refuses the header is asked again without it.
+      const info = ((await client.beta.models.retrieve(model, { betas: [ON_DEMAND_BETA] }).catch(() => client.beta.models.retrieve(model))) as ModelInfo);
       if (typeof info.max_input_tokens === 'number' && info.max_input_tokens > 0) {
         this.contextWindows.set(model, info.max_input_tokens);
         this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
@@ -54,6 +65,10 @@ export class ModelCapabilities {
       if (info.capabilities?.context_management?.clear_tool_uses_20250919?.supported === false) {
         this.contextEditingUnsupported.add(model);
         this.logger.info(`[Models] ${model} does not support context editing; tool results stay until compaction`);
+      }
+      if (info.capabilities?.compaction?.summarize?.supported === false) {
+        this.onDemandUnsupported.add(model);
+        this.logger.info(`[Models] ${model} has no on-demand compaction; Compact Now is off and the trigger compacts instead`);
       }
       if (info.capabilities?.context_management?.compact_20260112?.supported === false) {
         this.compactionUnsupported.add(model);
