@@ -86,13 +86,26 @@ export function startEmulator(extraArgs = []) {
 }
 
 /**
- * Starts code-server on 127.0.0.1 with a fresh profile under `stateDir`. `env` reaches the extension
- * host (code-server passes its environment on).
+ * Lays out a code-server profile under `stateDir`: user data, extensions and code-server's own files.
+ * `fresh` wipes it first (tests, `npm start -- --clean`); otherwise conversations, settings and
+ * layout from the last run stay, and the user's settings win over the defaults written here.
  */
-export async function startCodeServer({ port, stateDir, folder, env = {}, settings = {}, workspaceTrust = false }) {
-  fs.rmSync(stateDir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(stateDir, 'user-data', 'User'), { recursive: true });
+export function prepareProfile(stateDir, { fresh = true, settings = {}, workspaceTrust = false } = {}) {
+  if (fresh) {
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+  const settingsFile = path.join(stateDir, 'user-data', 'User', 'settings.json');
+  fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
   fs.mkdirSync(path.join(stateDir, 'extensions'), { recursive: true });
+  let kept = {};
+  if (!fresh && fs.existsSync(settingsFile)) {
+    try {
+      kept = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+    } catch {
+      // VS Code writes JSON with comments only if the user typed them; keep the file as it is then.
+      return;
+    }
+  }
   const userSettings = {
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
@@ -111,8 +124,17 @@ export async function startCodeServer({ port, stateDir, folder, env = {}, settin
     // The emulator's port would otherwise pop up "Your application running on port … is available".
     'remote.autoForwardPorts': false,
     ...settings,
+    ...kept,
   };
-  fs.writeFileSync(path.join(stateDir, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  fs.writeFileSync(settingsFile, JSON.stringify(userSettings, null, 2));
+}
+
+/**
+ * Starts code-server on 127.0.0.1 with the profile under `stateDir` (fresh unless `fresh: false`).
+ * `env` reaches the extension host (code-server passes its environment on).
+ */
+export async function startCodeServer({ port, stateDir, folder, env = {}, settings = {}, workspaceTrust = false, fresh = true }) {
+  prepareProfile(stateDir, { fresh, settings, workspaceTrust });
   const config = path.join(stateDir, 'config.yaml');
   fs.writeFileSync(config, '');
   const log = fs.openSync(path.join(stateDir, 'server.log'), 'w');

@@ -1,5 +1,8 @@
 // `npm start`: builds Marathon, starts the demo emulator when no API key is set, opens it in a real
 // VS Code (code-server) with the sample workspace, and prints the URL. Ctrl+C stops everything.
+// The VS Code profile (conversations, settings, layout) is kept between runs under .vscode-test/start;
+// `npm start -- --clean` starts from a fresh one.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureSetup, freePort, run, startCodeServer, startEmulator, workbenchUrl } from './harness.mjs';
 
@@ -17,7 +20,11 @@ async function main() {
   }
   const port = await freePort(Number(process.env.MARATHON_PORT) || 8620);
   const folder = path.join(ROOT, 'sample-workspace');
-  const serverUrl = await startCodeServer({ port, stateDir: path.join(ROOT, '.vscode-test', 'start'), folder, env });
+  const stateDir = path.join(ROOT, '.vscode-test', 'start');
+  const fresh = process.argv.includes('--clean');
+  const kept = !fresh && fs.existsSync(path.join(stateDir, 'user-data'));
+  console.log(kept ? 'Keeping the VS Code profile of the last run (conversations, settings); `npm start -- --clean` starts fresh.' : 'Starting with a fresh VS Code profile.');
+  const serverUrl = await startCodeServer({ port, stateDir, folder, env, fresh });
   console.log('\nMarathon is running in VS Code. Open this URL in your browser:\n');
   console.log(`  ${workbenchUrl(serverUrl, folder)}\n`);
   console.log('Press Ctrl+C to stop.');

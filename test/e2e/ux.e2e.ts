@@ -70,3 +70,37 @@ test('Apply on a ```diff block applies the patch: the diff editor shows the patc
   await runCommand(page, 'Notifications: Clear All Notifications');
   await runCommand(page, 'View: Close All Editors');
 });
+
+test('the Settings UI shows no error for the empty default API base URL, checks a typed one, and describes each compaction mode', async (page) => {
+  await runCommand(page, 'View: Close All Editors');
+  await runCommand(page, 'Preferences: Open User Settings');
+  const search = page.locator('.settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header input').first();
+  await search.waitFor({ timeout: 15_000 });
+  await search.fill('marathon.apiBaseUrl');
+  const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Base URL of the Messages API' }).first();
+  await item.waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(500);
+  const validation = item.locator('.setting-item-validation-message');
+  const shownError = async () => ((await validation.isVisible().catch(() => false)) ? (await validation.innerText()).trim() : '');
+  if ((await shownError()) !== '') {
+    await fail(`the empty default shows an error: "${await shownError()}"`);
+  }
+  await screenshot(page, 'ux-settings-api-base-url');
+  const input = item.locator('input').first();
+  await input.fill('not a url');
+  await waitUntil('a typed value that is no URL gets a clear message', async () => (await shownError()).includes('http:// or https:// URL'));
+  await input.fill('');
+  await waitUntil('clearing it again leaves no error', async () => (await shownError()) === '');
+
+  await search.fill('marathon.compaction.mode');
+  const mode = page.locator('.settings-editor .setting-item-contents', { hasText: 'When the conversation is compacted' }).first();
+  await mode.waitFor({ timeout: 15_000 });
+  await mode.locator('select, .monaco-select-box').first().click();
+  const dropdown = page.locator('.select-box-dropdown-container').first();
+  await dropdown.waitFor({ timeout: 10_000 });
+  await page.keyboard.press('ArrowDown');
+  await waitUntil('the open list describes the hovered option', async () => (await dropdown.innerText()).includes('show the summary, and wait for Continue'));
+  await screenshot(page, 'ux-settings-compaction-mode');
+  await page.keyboard.press('Escape');
+  await runCommand(page, 'View: Close All Editors');
+});
