@@ -1,5 +1,6 @@
 // What a new conversation shows: which backend answers, example prompts and keyboard hints.
 import type { BackendInfo, ToHost } from '../shared/protocol';
+import { DEMO_SCENES, type DemoScene } from './demoScenes';
 import { button, h, icon } from './dom';
 
 export const EXAMPLE_PROMPTS: readonly string[] = [
@@ -18,13 +19,25 @@ const KEY_HINTS: ReadonlyArray<[string, string]> = [
 export class EmptyState {
   readonly element: HTMLElement;
   private readonly backendSlot: HTMLElement;
+  private readonly examples: HTMLElement;
+  private readonly examplesHeading: HTMLElement;
+  private readonly scenes: HTMLElement;
 
   constructor(
     private readonly post: (message: ToHost) => void,
     sendExample: (text: string) => void,
+    runScene: (scene: DemoScene) => void,
   ) {
     this.backendSlot = h('div', { class: 'empty-backend' });
+    // In demo mode the emulator answers these with scripted scenes instead of an echo.
+    this.scenes = h('div', { class: 'examples demo-scenes', testid: 'demo-scenes', hidden: true, attrs: { role: 'group', 'aria-label': 'Demo scenes' } });
+    for (const scene of DEMO_SCENES) {
+      const item = button({ label: `Play the demo scene: ${scene.title}`, text: scene.title, icon: 'play', class: 'example', testid: `demo-scene-${scene.id}` });
+      item.addEventListener('click', () => runScene(scene));
+      this.scenes.append(item);
+    }
     const examples = h('div', { class: 'examples', attrs: { role: 'group', 'aria-label': 'Example prompts' } });
+    this.examples = examples;
     for (const prompt of EXAMPLE_PROMPTS) {
       const example = button({ label: `Send: ${prompt}`, text: prompt, icon: 'comment', class: 'example' });
       example.addEventListener('click', () => sendExample(prompt));
@@ -43,7 +56,8 @@ export class EmptyState {
         text: 'One conversation with Claude that lasts all day: when the context fills up it is compacted on the server, and you keep going.',
       }),
       this.backendSlot,
-      h('h3', { class: 'empty-heading', text: 'Try' }),
+      (this.examplesHeading = h('h3', { class: 'empty-heading', text: 'Try' })),
+      this.scenes,
       examples,
       keys,
     );
@@ -51,6 +65,10 @@ export class EmptyState {
 
   update(backend: BackendInfo, model: string): void {
     this.backendSlot.replaceChildren();
+    const demo = backend.kind === 'demo';
+    this.scenes.hidden = !demo;
+    this.examples.hidden = demo;
+    this.examplesHeading.textContent = demo ? 'Try a scene' : 'Try';
     switch (backend.kind) {
       case 'none': {
         if (backend.provider !== undefined && backend.provider.id !== 'anthropic') {
@@ -88,7 +106,7 @@ export class EmptyState {
             { class: 'empty-callout' },
             h('span', { class: 'demo-badge inline' }, icon('beaker'), h('span', { text: 'Demo backend' })),
             h('p', {
-              text: 'Replies come from the bundled emulator, not from Claude. It behaves like the real API, compaction included, so you can try everything without a key.',
+              text: 'Replies come from the bundled emulator, not from Claude. It behaves like the real API, compaction included. Play a scene below to see Apply, a compaction, an agent run and a fix; anything else you type gets a short echo.',
             }),
           ),
         );

@@ -7,6 +7,7 @@ import { AgentBar } from './agentView';
 import { ChatRequests } from './chatRequests';
 import { Composer } from './composer';
 import { h } from './dom';
+import { SceneRunner } from './demoScenes';
 import { EmptyState } from './emptyState';
 import { plainPreview } from './format';
 import { Header } from './header';
@@ -66,7 +67,13 @@ const timeline = new TimelineView({
     timeline.element.hidden = empty;
   },
 });
-const emptyState = new EmptyState(post, (text) => composer.sendText(text));
+const scenes = new SceneRunner({
+  send: (text) => composer.sendText(text),
+  setMode: (mode) => post({ type: 'settings/setMode', mode }),
+  compact: () => requests.compact(),
+  mode: () => snapshot?.agent?.mode,
+});
+const emptyState = new EmptyState(post, (text) => composer.sendText(text), (scene) => scenes.run(scene));
 const agentBar = new AgentBar(post);
 /** Tool calls waiting for approval, in the order they asked. */
 const waitingTools = new Set<string>();
@@ -232,6 +239,7 @@ function handle(message: ToWebview): void {
           emptyState.update(next.backend, next.model);
         } else if (message.type === 'generating/didChange') {
           composer.setGenerating(next.generating);
+          scenes.generatingChanged(next.generating);
           if (!next.generating) {
             timeline.settleStreams(); // every answer of the turn has had its done by now
           }
@@ -268,6 +276,7 @@ function handle(message: ToWebview): void {
         snapshot = reduceSnapshot(snapshot, message);
       }
       agentBar.update(message.agent);
+      scenes.modeChanged(message.agent.mode);
       break;
     case 'search/results':
       header.showSearchResults(message.query, message.hits);

@@ -104,3 +104,71 @@ test('the Settings UI shows no error for the empty default API base URL, checks 
   await page.keyboard.press('Escape');
   await runCommand(page, 'View: Close All Editors');
 });
+
+/** Plays one demo scene from the empty state of a new conversation. */
+async function playScene(frame: Frame, id: string): Promise<void> {
+  await newConversation(frame);
+  await frame.locator('[data-testid="demo-scenes"]').waitFor({ timeout: 10_000 });
+  await frame.locator(`[data-testid="demo-scene-${id}"]`).click();
+}
+
+const card = (frame: Frame, tool: string, status: string) => frame.locator(`[data-testid="tool-card"][data-tool="${tool}"][data-status="${status}"]`).last();
+
+test('the demo backend plays its scenes from the empty state: a code answer to Apply, a compaction, an agent run, a fix as a diff', async (page) => {
+  const file = path.join(e2eFolder, 'src', 'inventory.ts');
+  const original = fs.readFileSync(file, 'utf8');
+  await runCommand(page, 'View: Close All Editors');
+  await emulator('reset', {});
+  const frame = await openChat(page);
+  await newConversation(frame);
+  if ((await frame.locator('[data-testid^="demo-scene-"]').count()) !== 4) {
+    await fail('the empty state does not offer the four demo scenes');
+  }
+  await screenshot(page, 'ux-demo-empty-state');
+  const diffTab = page.locator('.tabs-container .tab', { hasText: 'proposed change' });
+
+  // A code answer with Apply.
+  await playScene(frame, 'code');
+  await lastAnswer(frame).locator('[data-testid="code-apply"]').first().waitFor({ timeout: 20_000 });
+  await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
+  await lastAnswer(frame).locator('[data-testid="code-apply"]').first().click();
+  await diffTab.waitFor({ timeout: 15_000 });
+  await waitUntil('the proposal adds totalQuantity', async () => (await diffModifiedText(page)).includes('totalQuantity'));
+  await screenshot(page, 'ux-demo-scene-code');
+  await page.locator('.editor-actions .action-label[aria-label^="Discard Proposed Change"]').first().click();
+  await diffTab.waitFor({ state: 'detached', timeout: 10_000 });
+
+  // A compaction: the answer, then Compact Now on its own.
+  await playScene(frame, 'compaction');
+  await frame.locator('[data-testid="msg-compaction"]').first().waitFor({ timeout: 30_000 });
+  await screenshot(page, 'ux-demo-scene-compaction');
+
+  // An agent run: the edit and the command each wait for approval.
+  await playScene(frame, 'agent');
+  const edit = card(frame, 'edit_file', 'awaitingApproval');
+  await edit.waitFor({ timeout: 20_000 });
+  await screenshot(page, 'ux-demo-scene-agent-edit');
+  await edit.locator('[data-testid="tool-approve"]').click();
+  await waitUntil('the approved edit is written', async () => fs.readFileSync(file, 'utf8').includes('threshold = 10'));
+  const command = card(frame, 'run_command', 'awaitingApproval');
+  await command.waitFor({ timeout: 20_000 });
+  await screenshot(page, 'ux-demo-scene-agent-command');
+  await command.locator('[data-testid="tool-approve"]').click();
+  await frame.locator('[data-testid="msg-assistant"][data-status="done"]', { hasText: 'Finished' }).waitFor({ timeout: 20_000 });
+  await screenshot(page, 'ux-demo-scene-agent-done');
+  await frame.locator('[data-testid="mode-toggle"]').selectOption('ask');
+  fs.writeFileSync(file, original);
+  await runCommand(page, 'View: Close All Editors');
+
+  // A fix as a diff, applied as a patch.
+  await openFile(page, 'inventory.ts');
+  await playScene(frame, 'fix');
+  await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
+  await lastAnswer(frame).locator('[data-testid="code-apply"]').first().click();
+  await diffTab.waitFor({ timeout: 15_000 });
+  await waitUntil('the patched file is shown', async () => (await diffModifiedText(page)).includes('item.quantity <= threshold'));
+  await screenshot(page, 'ux-demo-scene-fix');
+  await page.locator('.editor-actions .action-label[aria-label^="Discard Proposed Change"]').first().click();
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await runCommand(page, 'View: Close All Editors');
+});

@@ -17,6 +17,7 @@ import type { FinalReply } from './replies';
 import type { OnDemandPrefixes, ThinkingPlan, ThinkingStreamBlock } from './thinking';
 import { PrefixHash, planThinking, progressUpdate, redactedBlock, thinkingBlock } from './thinking';
 import { defaultPlan, finalizeReply, newId, scriptedPlan } from './replies';
+import { scenePlan } from './scenes';
 import type { BuiltBlock } from './shapes';
 import { onDemandBlock, plainTextBlock, thresholdBlock } from './shapes';
 import type { PromptUnit } from './tokens';
@@ -319,7 +320,8 @@ class Run {
     }
     const plan = scripted
       ? scriptedPlan(scripted, this.config.chunkDelayMs)
-      : defaultPlan(lastUserText(this.effective), this.summary, this.config.chunkDelayMs);
+      : (scenePlan(this.effective, this.req.tools.map((tool) => String(tool['name'])), this.config.chunkDelayMs) ??
+        defaultPlan(lastUserText(this.effective), this.summary, this.config.chunkDelayMs));
     const thinking = planThinking(this.req.thinking, scripted, lastUserText(this.effective), this.req.maxTokens, this.config.charsPerToken, this.config);
     // Thinking counts toward max_tokens: the answer gets what is left (reference §1.3).
     const reply = finalizeReply(plan, this.req.maxTokens - (thinking?.tokens ?? 0), this.req.stopSequences, this.config);
