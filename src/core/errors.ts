@@ -104,7 +104,7 @@ export function classifyError(raw: unknown): ClassifiedError {
     return { kind: 'connection', message: 'The request to the API timed out.', retryable: true };
   }
   if (raw instanceof APIConnectionError) {
-    return { kind: 'connection', message: 'Could not reach the API. Check your network and `marathon.apiBaseUrl`.', retryable: true };
+    return { kind: 'connection', message: 'Could not reach the API. Check your network and the API base URL setting (marathon.apiBaseUrl).', retryable: true };
   }
   // The SDK's stream wraps the parse error in an AnthropicError whose `cause` it is.
   if (raw instanceof SyntaxError || (raw as { cause?: unknown }).cause instanceof SyntaxError) {
@@ -151,7 +151,7 @@ function classifyStatus(status: number, apiMessage: string, base: Pick<Classifie
     case 403:
       return { ...base, kind: 'auth', message: `The API key may not use this model or feature (403): ${apiMessage}`, retryable: false };
     case 404:
-      return { ...base, kind: 'invalidRequest', message: `Not found (404): ${apiMessage}. Check \`marathon.model\` and \`marathon.apiBaseUrl\`.`, retryable: false };
+      return { ...base, kind: 'invalidRequest', message: `Not found (404): ${apiMessage}. Check the model (marathon.model) and the API base URL (marathon.apiBaseUrl) settings.`, retryable: false };
     case 408:
       return { ...base, kind: 'connection', message: 'The request to the API timed out.', retryable: true };
     case 409:

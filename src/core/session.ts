@@ -209,7 +209,8 @@ export class ConversationSession {
     this.history.push(user);
     const assistantId = newRecordId('a');
     this.emit({ type: 'turnStarted', user: timelineItem(user)[0], assistantId, replacesId: replaces });
-    await this.runTurn(ctx, abort, assistantId, text);
+    // No draft: the message is stored and shown with Retry; a copy in the prompt box would be sent twice.
+    await this.runTurn(ctx, abort, assistantId);
   }
 
   /** Answers the last user message again (after an error or an interrupted answer). */

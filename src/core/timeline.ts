@@ -110,6 +110,9 @@ export function timelineItem(record: ConversationRecord): TimelineItem[] {
 export function timelineItems(records: readonly ConversationRecord[]): TimelineItem[] {
   const items: TimelineItem[] = [];
   for (const record of records) {
+    if (record.kind === 'assistant' && record.status === 'done') {
+      dropAnsweredErrors(items);
+    }
     if (record.kind === 'user' && record.replaces) {
       const index = items.findIndex((item) => item.id === record.replaces);
       if (index >= 0) {
@@ -139,4 +142,17 @@ export function timelineItems(records: readonly ConversationRecord[]): TimelineI
     items.push(...timelineItem(record));
   }
   return items;
+}
+
+/** A Retry that got its answer settles the error cards of its turn (those after the last user message). */
+function dropAnsweredErrors(items: TimelineItem[]): void {
+  for (let index = items.length - 1; index >= 0; index--) {
+    const item = items[index];
+    if (item === undefined || item.kind === 'user') {
+      return;
+    }
+    if (item.kind === 'error') {
+      items.splice(index, 1);
+    }
+  }
 }

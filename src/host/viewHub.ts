@@ -32,8 +32,8 @@ export class ViewHub {
     }
   }
 
-  notice(level: NoticeLevel, message: string): void {
-    this.broadcast({ type: 'notice/show', level, message });
+  notice(level: NoticeLevel, message: string, topic?: 'retry'): void {
+    this.broadcast({ type: 'notice/show', level, message, ...(topic ? { topic } : {}) });
   }
 
   /** Turns an event of the active session into the message the views show; `requestId` is the request it answers. */
@@ -74,7 +74,7 @@ export class ViewHub {
         this.broadcast({ type: 'tool/didClear', cleared: event.cleared.map((entry) => ({ id: entry.toolUseId, tokens: entry.tokens })) });
         return;
       case 'retrying':
-        this.notice('info', `${event.reason} Retrying in ${Math.max(1, Math.round(event.delayMs / 1000))} s (attempt ${event.attempt}).`);
+        this.notice('info', `${event.reason} Retrying in ${Math.max(1, Math.round(event.delayMs / 1000))} s (attempt ${event.attempt}).`, 'retry');
         return;
       default:
         assertNever(event);

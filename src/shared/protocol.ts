@@ -296,7 +296,8 @@ export type ToWebview =
   | { type: 'backend/didChange'; backend: BackendInfo }
   /** `requestId`: the request being answered, while `generating`. */
   | { type: 'generating/didChange'; generating: boolean; requestId?: string }
-  | { type: 'notice/show'; level: 'info' | 'warning'; message: string }
+  /** A notice with a `topic` replaces the one before it on that topic; `retry` notices leave when the turn settles. */
+  | { type: 'notice/show'; level: 'info' | 'warning'; message: string; topic?: 'retry' }
   | { type: 'conversations/didChange'; conversations: ConversationSummary[]; activeTitle: string }
   | { type: 'timeline/older'; conversationId: string; items: TimelineItem[]; hasOlder: boolean }
   | { type: 'search/results'; query: string; hits: SearchHit[] }

@@ -201,6 +201,10 @@ function handle(message: ToWebview): void {
       break;
     case 'chat/done':
       timeline.finishStream(message.item);
+      if (message.item.kind === 'assistant' && message.item.status === 'done') {
+        // A Retry that got its answer: the error card of the attempt before is settled.
+        timeline.dropAnsweredErrors();
+      }
       // An answer that only called tools shows as its cards, without an empty bubble.
       if (message.item.kind === 'assistant' && message.item.text.trim() === '' && (message.item.toolCalls ?? 0) > 0 && message.item.status === 'done' && !showsThinking(message.item)) {
         timeline.remove(message.item.id);
@@ -241,6 +245,7 @@ function handle(message: ToWebview): void {
           composer.setGenerating(next.generating);
           scenes.generatingChanged(next.generating);
           if (!next.generating) {
+            notices.clear('retry');
             timeline.settleStreams(); // every answer of the turn has had its done by now
           }
         } else if (message.type === 'conversations/didChange') {
@@ -253,7 +258,7 @@ function handle(message: ToWebview): void {
       }
       break;
     case 'notice/show':
-      notices.show(message.level, message.message);
+      notices.show(message.level, message.message, message.topic);
       break;
     case 'timeline/older':
       timeline.prependOlder(message.conversationId, message.items, message.hasOlder);

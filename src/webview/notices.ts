@@ -6,10 +6,10 @@ const MAX_NOTICES = 3;
 export class Notices {
   readonly element: HTMLElement = h('div', { class: 'notices', attrs: { 'aria-live': 'polite' } });
 
-  show(level: 'info' | 'warning', message: string): void {
-    // The same message twice stays one banner.
+  show(level: 'info' | 'warning', message: string, topic?: string): void {
+    // The same message twice stays one banner, and so does a topic (retry attempts count up in place).
     for (const existing of Array.from(this.element.children)) {
-      if (existing.querySelector('.notice-text')?.textContent === message) {
+      if (existing.querySelector('.notice-text')?.textContent === message || (topic !== undefined && (existing as HTMLElement).dataset['topic'] === topic)) {
         existing.remove();
       }
     }
@@ -21,6 +21,9 @@ export class Notices {
       h('p', { class: 'notice-text', text: message }),
       dismiss,
     );
+    if (topic !== undefined) {
+      notice.dataset['topic'] = topic;
+    }
     dismiss.addEventListener('click', () => notice.remove());
     notice.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
@@ -31,6 +34,15 @@ export class Notices {
     this.element.append(notice);
     while (this.element.childElementCount > MAX_NOTICES) {
       this.element.firstElementChild?.remove();
+    }
+  }
+
+  /** Removes the notices on a topic (retry notices once the turn has settled). */
+  clear(topic: string): void {
+    for (const existing of Array.from(this.element.children)) {
+      if ((existing as HTMLElement).dataset['topic'] === topic) {
+        existing.remove();
+      }
     }
   }
 }

@@ -209,6 +209,19 @@ export class TimelineView {
     }
   }
 
+  /** Removes the error cards after the last user message (their turn has been answered since). */
+  dropAnsweredErrors(): void {
+    for (let index = this.window.length - 1; index >= 0; index--) {
+      const entry = this.window.at(index);
+      if (entry === undefined || entry.item.kind === 'user') {
+        break;
+      }
+      if (entry.item.kind === 'error') {
+        this.remove(entry.item.id);
+      }
+    }
+  }
+
   /** Removes an item and everything after it (a user message that was edited and re-sent). */
   removeFrom(id: string): void {
     const index = this.window.indexOf(id);

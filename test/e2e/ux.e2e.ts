@@ -76,7 +76,13 @@ test('the Settings UI shows no error for the empty default API base URL, checks 
   await runCommand(page, 'Preferences: Open User Settings');
   const search = page.locator('.settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header input').first();
   await search.waitFor({ timeout: 15_000 });
-  await search.fill('marathon.apiBaseUrl');
+  // The search box is a Monaco input: select what it holds, then type over it.
+  const searchFor = async (text: string) => {
+    await search.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(text);
+  };
+  await searchFor('marathon.apiBaseUrl');
   const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Base URL of the Messages API' }).first();
   await item.waitFor({ timeout: 15_000 });
   await page.waitForTimeout(500);
@@ -92,7 +98,7 @@ test('the Settings UI shows no error for the empty default API base URL, checks 
   await input.fill('');
   await waitUntil('clearing it again leaves no error', async () => (await shownError()) === '');
 
-  await search.fill('marathon.compaction.mode');
+  await searchFor('marathon.compaction.mode');
   const mode = page.locator('.settings-editor .setting-item-contents', { hasText: 'When the conversation is compacted' }).first();
   await mode.waitFor({ timeout: 15_000 });
   await mode.locator('select, .monaco-select-box').first().click();

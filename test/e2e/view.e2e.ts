@@ -802,21 +802,40 @@ test('keyboard only: focus lands in the prompt, Enter sends, Shift+Enter adds a 
 
 // ---------------------------------------------------------------- errors
 
-test('an error card says what happened and Retry fixes it', async (page) => {
+test('an error card says what happened and Retry fixes it: the message is kept once, retry notices collapse and leave, the card goes', async (page) => {
   const frame = await openChat(page);
   await newConversation(frame);
   const overloaded = { kind: 'http', status: 500, errorType: 'api_error', message: 'Internal server error' };
   await emulator('faults', { faults: [overloaded, overloaded, overloaded, overloaded, overloaded] });
+  const retryNotices = frame.locator('.notice', { hasText: 'Retrying in' });
+  let mostRetryNotices = 0;
   await sendPrompt(frame, 'This one fails first');
   const card = frame.locator('[data-testid="error-card"]').last();
-  await card.waitFor({ timeout: 20_000 });
-  if ((await promptValue(frame)) !== 'This one fails first') {
-    await fail('the failed message was not put back in the prompt box');
+  const deadline = Date.now() + 20_000;
+  while ((await card.count()) === 0) {
+    mostRetryNotices = Math.max(mostRetryNotices, await retryNotices.count());
+    if (Date.now() > deadline) {
+      await fail('no error card within 20 s');
+    }
+    await page.waitForTimeout(50);
   }
+  if (mostRetryNotices > 1) {
+    await fail(`the retry attempts showed ${mostRetryNotices} notices at once, not one`);
+  }
+  await waitUntil('the retry notice leaves once the turn has settled', async () => (await retryNotices.count()) === 0);
+  // One copy only: the message stays in the timeline with Retry, and the prompt box is not refilled.
+  if ((await promptValue(frame)) !== '') {
+    await fail(`the failed message was also put back in the prompt box: "${await promptValue(frame)}"`);
+  }
+  if ((await frame.locator('[data-testid="msg-user"]', { hasText: 'This one fails first' }).count()) !== 1) {
+    await fail('the failed message is not shown once in the timeline');
+  }
+  await screenshot(page, 'ux-error-card');
   await card.locator('[data-testid="retry"]').click();
   await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
-  if ((await promptValue(frame)) !== '') {
-    await fail('after a successful Retry the prompt box still holds the message it answered');
+  await waitUntil('the error card leaves after Retry answered', async () => (await frame.locator('[data-testid="error-card"]').count()) === 0);
+  if ((await retryNotices.count()) !== 0) {
+    await fail('a retry notice stayed after the answer');
   }
 });
 

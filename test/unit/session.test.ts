@@ -241,6 +241,18 @@ suite('ConversationSession against the emulator', function () {
     assert.ok((await recordsOf(session)).some((record) => record.kind === 'user'));
   });
 
+  test('a failed message is kept once: stored for Retry, not also handed back as a draft; the next message goes alone', async () => {
+    const session = await open();
+    await control('faults', { faults: [{ kind: 'http', status: 400, errorType: 'invalid_request_error', message: 'bad' }] });
+    await session.send('First try');
+    const failed = of('turnFailed')[0]!;
+    assert.equal(failed.draft, undefined, 'the prompt box gets no second copy of a stored message');
+    await session.send('Second message');
+    const last = (await requests()).at(-1)!;
+    const userTexts = last.body.messages.filter((m) => m.role === 'user').flatMap((m) => m.content.filter((b) => b.type === 'text').map((b) => String(b['text'])));
+    assert.deepEqual(userTexts, ['First try', 'Second message'], 'the failed message reaches the model once, and not glued to the next one');
+  });
+
   test('editing the last message replaces it and its answer, in the request and after reopening', async () => {
     const session = await open();
     await session.send('Keep this');
