@@ -4,7 +4,7 @@ export { createClient, validateApiKey } from './client';
 export { classifyError } from './errors';
 export { ConversationSession } from './session';
 export { JsonlConversationStore } from './store';
-export { searchTranscripts, transcriptMarkdown } from './transcript';
+export { searchTranscripts, transcriptFileName, transcriptMarkdown } from './transcript';
 export { checkPlatformConnection, createPlatformClient } from './platformClient';
 export { platformProblem } from './platformErrors';
 export { sharedSdkModules } from './sharedSdk';

@@ -8,6 +8,20 @@ import { thinkingText } from './thinking';
 export interface TranscriptOptions {
   /** Include the readable thinking of each answer (left out unless the user asks for it). */
   thinking?: boolean;
+  /** Who answered, as the chat view names it: `Claude`, or `Demo backend` for the bundled emulator. */
+  speaker?: string;
+}
+
+/** The file name an export suggests: the title without Markdown or path characters, `.md` appended. */
+export function transcriptFileName(title: string): string {
+  const base = title
+    .replace(/[#*_`~[\]<>:"/\\|?]+|\p{Cc}+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^[.\-\s]+|[.\s]+$/g, '')
+    .slice(0, 80)
+    .trim();
+  return `${base === '' ? 'Conversation' : base}.md`;
 }
 
 /** A file name as inline code: on one line, in a fence longer than any run of backticks it holds. */
@@ -42,7 +56,7 @@ export function transcriptMarkdown(title: string, records: readonly Conversation
           break;
         }
         const note = record.status === 'done' ? '' : ` (${record.status})`;
-        lines.push(`## Marathon${note} — ${when(record.at)}`, '');
+        lines.push(`## ${options.speaker ?? 'Claude'}${note} — ${when(record.at)}`, '');
         if (thinking.length > 0) {
           lines.push('<details><summary>Thinking</summary>', '', thinking, '', '</details>', '');
         }

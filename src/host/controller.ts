@@ -370,9 +370,21 @@ export class ChatController extends Disposable {
   async exportConversation(): Promise<void> {
     const session = await this.activeSession();
     const store = await this.conversations.getStore();
-    const { transcriptMarkdown } = await loadEngine();
+    const { transcriptFileName, transcriptMarkdown } = await loadEngine();
     const title = (await store.list()).find((entry) => entry.id === session.id)?.title ?? 'Conversation';
-    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: transcriptMarkdown(title, await store.readAll(session.id)) });
+    const speaker = (await this.backend.info()).kind === 'demo' ? 'Demo backend' : 'Claude';
+    const content = transcriptMarkdown(title, await store.readAll(session.id), { speaker });
+    // An untitled document with a path: Save suggests "<title>.md" in the workspace folder, not "# <title>" beside the active file.
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const document =
+      folder === undefined
+        ? await vscode.workspace.openTextDocument({ language: 'markdown', content })
+        : await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, transcriptFileName(title)).with({ scheme: 'untitled' }));
+    if (document.getText() !== content) {
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), content);
+      await vscode.workspace.applyEdit(edit);
+    }
     await vscode.window.showTextDocument(document, { preview: false });
   }
 

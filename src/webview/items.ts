@@ -85,6 +85,18 @@ function head(iconName: string, who: string, at: number): HTMLElement {
   return h('div', { class: 'msg-head' }, icon(iconName), h('span', { class: 'msg-who', text: who }), timeElement(at));
 }
 
+/** The answerer's name: Claude, or the demo backend (body.backend-demo shows the second name instead). */
+function assistantHead(at: number): HTMLElement {
+  return h(
+    'div',
+    { class: 'msg-head' },
+    icon('sparkle'),
+    h('span', { class: 'msg-who msg-who-claude', text: 'Claude' }),
+    h('span', { class: 'msg-who msg-who-demo', text: 'Demo backend' }),
+    timeElement(at),
+  );
+}
+
 /** Copy and Use in prompt, on every message; shown on hover and keyboard focus. */
 function messageTools(who: string): HTMLElement {
   return h(
@@ -161,7 +173,7 @@ export function renderAssistantChrome(element: HTMLElement, item: AssistantItem)
 function createAssistant(entry: Entry, item: AssistantItem): HTMLElement {
   const element = baseElement('article', 'msg msg-assistant', 'msg-assistant', item);
   element.setAttribute('aria-label', 'Claude answered');
-  const headEl = head('sparkle', 'Claude', item.at);
+  const headEl = assistantHead(item.at);
   const status = h('span', { class: 'msg-status', hidden: true });
   headEl.append(status, messageTools("Claude's"));
   const body = h('div', { class: 'md' });

@@ -96,6 +96,7 @@ function applySnapshot(next: ViewSnapshot): void {
   composer.setGenerating(next.generating);
   emptyState.update(next.backend, next.model);
   root.classList.toggle('untrusted', !next.workspaceTrusted);
+  root.classList.toggle('backend-demo', next.backend.kind === 'demo');
   agentBar.update(next.agent);
 }
 
@@ -240,6 +241,7 @@ function handle(message: ToWebview): void {
           meter.update(next.meter);
         } else if (message.type === 'backend/didChange') {
           header.setBackend(next.backend);
+          root.classList.toggle('backend-demo', next.backend.kind === 'demo');
           emptyState.update(next.backend, next.model);
         } else if (message.type === 'generating/didChange') {
           composer.setGenerating(next.generating);

@@ -162,6 +162,18 @@ test('the demo backend plays its scenes from the empty state: a code answer to A
   await command.locator('[data-testid="tool-approve"]').click();
   await frame.locator('[data-testid="msg-assistant"][data-status="done"]', { hasText: 'Finished' }).waitFor({ timeout: 20_000 });
   await screenshot(page, 'ux-demo-scene-agent-done');
+  // Demo answers are labelled as the demo backend, and later steps of the run repeat no header name.
+  // A string: the test build has no DOM typings.
+  const names = await frame.evaluate<string[]>(
+    `Array.from(document.querySelectorAll('[data-testid="msg-assistant"] .msg-head .msg-who')).filter((e) => e.offsetParent !== null).map((e) => e.textContent)`,
+  );
+  if (names.includes('Claude') || !names.includes('Demo backend')) {
+    await fail(`the demo's answers are headed ${JSON.stringify(names)}`);
+  }
+  const stepCount = await frame.locator('[data-testid="msg-assistant"]').count();
+  if (names.length >= stepCount) {
+    await fail(`each of the ${stepCount} agent steps repeats a header name: ${JSON.stringify(names)}`);
+  }
   await frame.locator('[data-testid="mode-toggle"]').selectOption('ask');
   fs.writeFileSync(file, original);
   await runCommand(page, 'View: Close All Editors');
