@@ -78,7 +78,7 @@ test('the Settings UI shows no error for the empty default API base URL, checks 
   await search.waitFor({ timeout: 15_000 });
   // The search box is a Monaco input: select what it holds, then type over it.
   const searchFor = async (text: string) => {
-    await search.click();
+    await search.focus();
     await page.keyboard.press('Control+A');
     await page.keyboard.type(text);
   };
