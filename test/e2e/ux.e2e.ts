@@ -103,8 +103,11 @@ test('the Settings UI shows no error for the empty default API base URL and chec
 });
 
 /** Plays one demo scene from the empty state of a new conversation. */
-async function playScene(frame: Frame, id: string): Promise<void> {
-  await newConversation(frame);
+async function playScene(frame: Frame, id: string, fresh = true): Promise<void> {
+  // A second New Conversation right after the first could send before the view shows it.
+  if (fresh) {
+    await newConversation(frame);
+  }
   await frame.locator('[data-testid="demo-scenes"]').waitFor({ timeout: 10_000 });
   await frame.locator(`[data-testid="demo-scene-${id}"]`).click();
 }
@@ -124,8 +127,8 @@ test('the demo backend plays its scenes from the empty state: a code answer to A
   await screenshot(page, 'ux-demo-empty-state');
   const diffTab = page.locator('.tabs-container .tab', { hasText: 'proposed change' });
 
-  // A code answer with Apply.
-  await playScene(frame, 'code');
+  // A code answer with Apply (the conversation opened above is still empty).
+  await playScene(frame, 'code', false);
   await lastAnswer(frame).locator('[data-testid="code-apply"]').first().waitFor({ timeout: 20_000 });
   await frame.locator('[data-testid="msg-assistant"][data-status="done"]').last().waitFor({ timeout: 20_000 });
   await lastAnswer(frame).locator('[data-testid="code-apply"]').first().click();
