@@ -149,7 +149,7 @@ function mcpApproval(item: ToolItem): HTMLElement {
       'div',
       { class: 'tool-actions tool-scopes' },
       scoped('Allow tool in this conversation', 'toolConversation', `Allow ${tool} without asking in this conversation`, 'tool-approve-tool'),
-      scoped(`Allow ${server} in this conversation`, 'serverConversation', `Allow every tool of ${server} without asking in this conversation`, 'tool-approve-server'),
+      scoped('Allow this server in this conversation', 'serverConversation', `Allow every tool of ${server} without asking in this conversation`, 'tool-approve-server'),
       scoped('Always allow tool', 'toolAlways', `Always allow ${tool} of ${server} (kept in marathon.mcp.alwaysAllow)`, 'tool-approve-always'),
     ),
   );
