@@ -2,7 +2,8 @@
 // under ./turn (request builder, transport, compaction policy, tool loop, transcript view).
 import type { AttachmentSummary, ContextMeter, TimelineItem } from '../shared/protocol';
 import { classifyError, type ClassifiedError } from './errors';
-import { RequestHistory, hasToolUse } from './requestHistory';
+import { hasToolUse } from './messageRules';
+import { RequestHistory } from './requestHistory';
 import { silentLogger, type ConversationStore, type Logger, type ToolHost } from './ports';
 import { isToolResultRecord, textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
 import { hasThinking } from './thinking';

@@ -3,7 +3,8 @@
 // limit, pause_turn, and compactions in the middle of a 40-step loop).
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
-import { RequestHistory, repairToolPairs, type ApiMessage } from '../../src/core/requestHistory';
+import { repairToolPairs } from '../../src/core/messageRules';
+import { RequestHistory, type ApiMessage } from '../../src/core/requestHistory';
 import { silentLogger, type ToolCall, type ToolHost, type ToolOutcome, type ToolRunContext } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';

@@ -1,7 +1,7 @@
 // Agent mode's tool loop: runs the calls of an answer through the tool host and records their results,
 // answering every call (run, refused or not run) so that the next request is valid; keeps the live cards.
 import type { TimelineItem } from '../../shared/protocol';
-import { hasToolUse } from '../requestHistory';
+import { hasToolUse } from '../messageRules';
 import type { ToolCall, ToolOutcome } from '../ports';
 import type { ConversationRecord, StoredBlock, ToolRun } from '../records';
 import { toolItem, withToolResult, type ToolItem } from '../timeline';
