@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,6 +84,31 @@ export function startEmulator(extraArgs = []) {
     });
     child.once('exit', (code) => reject(new Error(`The emulator exited early (code ${code}).`)));
   });
+}
+
+/**
+ * What the extension host needs to reach the emulator's cloud platforms the way the platforms' own
+ * tools sign in: the emulator's AWS test account in the environment (the AWS chain's first link), its
+ * metadata server as Google's (Application Default Credentials' last link), and nothing of this
+ * machine's own AWS, gcloud or IMDS sign-in.
+ */
+export function platformTestEnv(emulatorUrl) {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-cloud-'));
+  return {
+    AWS_ACCESS_KEY_ID: 'AKIAMARATHONTEST0001',
+    AWS_SECRET_ACCESS_KEY: 'marathon/emulator/secret/access/key/0001',
+    AWS_REGION: 'us-east-1',
+    AWS_PROFILE: '',
+    AWS_CONFIG_FILE: path.join(empty, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(empty, 'aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_BEARER_TOKEN_BEDROCK: '',
+    GCE_METADATA_HOST: new URL(emulatorUrl).host,
+    METADATA_SERVER_DETECTION: 'assume-present',
+    CLOUDSDK_CONFIG: path.join(empty, 'gcloud'),
+    GOOGLE_APPLICATION_CREDENTIALS: '',
+    ANTHROPIC_FOUNDRY_API_KEY: '',
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { runConformance } from './conformance/run.mjs';
-import { ROOT, ensureSetup, freePort, freshWorkspace, startCodeServer, startEmulator, stopAll, workbenchUrl } from './harness.mjs';
+import { ROOT, ensureSetup, freePort, freshWorkspace, platformTestEnv, startCodeServer, startEmulator, stopAll, workbenchUrl } from './harness.mjs';
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const totals = { passed: 0, failed: 0 };
@@ -233,7 +233,8 @@ async function main() {
       stateDir: path.join(ROOT, '.vscode-test', `state-${port}`),
       folder: path.join(ROOT, 'sample-workspace'),
       // The extension host inherits these: the demo backend and short retry delays for fault tests.
-      env: { MARATHON_DEMO_URL: emulatorUrl, MARATHON_RETRY_BASE_MS: '50', MARATHON_IDLE_TIMEOUT_MS: '4000', ANTHROPIC_API_KEY: '' },
+      // The cloud platforms' test sign-in too (the four-provider suite and the Bedrock e2e).
+      env: { MARATHON_DEMO_URL: emulatorUrl, MARATHON_RETRY_BASE_MS: '50', MARATHON_IDLE_TIMEOUT_MS: '4000', ANTHROPIC_API_KEY: '', ...platformTestEnv(emulatorUrl) },
     });
     try {
       if (!only || only === 'integration') {
