@@ -145,6 +145,7 @@ suite('MCP servers in a real extension host', function () {
     await setConfig('mode', undefined);
     await setConfig('mcp.callTimeoutSeconds', undefined);
     await setConfig('mcp.maxResultBytes', undefined);
+    await setConfig('contextEditing.toolResults', undefined);
     await setConfig('compaction.triggerTokens', undefined);
     await setConfig('agent.maxToolIterations', undefined);
   });
@@ -368,6 +369,8 @@ suite('MCP servers in a real extension host', function () {
     await setConfig('compaction.triggerTokens', 50_000);
     await setConfig('agent.maxToolIterations', 120);
     await setConfig('mcp.maxResultBytes', 16 * 1024);
+    // Server-side clearing of old results would postpone the compaction this test is about.
+    await setConfig('contextEditing.toolResults', 'off');
     fs.mkdirSync(path.join(folder(), 'mcpdata'), { recursive: true });
     const big = path.join(folder(), 'mcpdata', 'big.log');
     fs.writeFileSync(big, Array.from({ length: 2000 }, (_, i) => `line ${i}: a log entry with enough words to weigh something`).join('\n'));

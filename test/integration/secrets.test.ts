@@ -187,7 +187,7 @@ suite('Secrets and settings', function () {
     const failure = view.of('chat/failed').at(-1)?.error;
     assert.ok(failure && failure.kind === 'error', 'an error is shown');
     assert.equal(failure.errorKind, 'invalidRequest');
-    assert.match(failure.message, /Not found \(404\): model: claude-imaginary-9\. Check `marathon\.model`/);
+    assert.match(failure.message, /Not found \(404\): model: claude-imaginary-9\. Check the model \(marathon\.model\)/);
     const state = await api.controller.viewState();
     assert.ok(state.active.items.some((item) => item.kind === 'user' && item.text === 'Hello unknown model'), 'the message is kept');
   });
