@@ -40,11 +40,12 @@ export async function runFromPalette(page: Page, title: string, timeoutMs = 30_0
   for (;;) {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill('>' + title);
     const rows = page.locator('.quick-input-list .monaco-list-row');
     const row = (exact ? rows.filter({ has: page.locator('.label-name', { hasText: exactly(title) }) }) : rows.filter({ hasText: title })).first();
     try {
+      // F1 pressed while focus is moving (a webview, a closing toast) may open nothing: press it again.
+      await input.waitFor({ timeout: 5000 });
+      await input.fill('>' + title, { timeout: 5000 });
       await row.waitFor({ timeout: 2000 });
       if (exact) {
         await row.click();
