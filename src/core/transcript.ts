@@ -58,7 +58,8 @@ export function transcriptMarkdown(title: string, records: readonly Conversation
         const note = record.status === 'done' ? '' : ` (${record.status})`;
         lines.push(`## ${options.speaker ?? 'Claude'}${note} — ${when(record.at)}`, '');
         if (thinking.length > 0) {
-          lines.push('<details><summary>Thinking</summary>', '', thinking, '', '</details>', '');
+          // Reasoning is model text: a `</details>` of its own must not close the section early.
+          lines.push('<details><summary>Thinking</summary>', '', thinking.replace(/<\/details>/gi, '&lt;/details&gt;'), '', '</details>', '');
         }
         lines.push(text, '');
         break;

@@ -15,6 +15,8 @@ import type { ContextService } from './context/service';
 import { ConversationLifecycle } from './conversationLifecycle';
 import { showConversationPicker } from './conversationPicker';
 import { Disposable } from './disposable';
+import { EffortSwitch } from './effort';
+import { openTranscript } from './export';
 import { handleEditorMessage } from './editorActions';
 import { loadEngine } from './engineLoader';
 import { SessionFactory } from './sessionFactory';
@@ -31,6 +33,7 @@ export class ChatController extends Disposable {
   private readonly views = new ViewHub();
   private readonly backend: Backend;
   private readonly conversations: ConversationLifecycle;
+  private readonly effort: EffortSwitch;
   /** The request the active session answers (or answered last). */
   private request: string | undefined;
 
@@ -57,6 +60,9 @@ export class ChatController extends Disposable {
     if (providers) {
       this._register(providers.onDidChange(() => void this.postBackend()));
     }
+    const marathon = () => vscode.workspace.getConfiguration('marathon');
+    const settingsPort = { get: (key: string) => marathon().get(key), update: (key: string, value: unknown) => marathon().update(key, value, vscode.ConfigurationTarget.Global) };
+    this.effort = new EffortSwitch(this.backend.models, settingsPort, context.workspaceState, (message) => this.views.notice('info', message));
     const sessions = new SessionFactory({ backend: this.backend, logger, workspaceContext, agent });
     this.conversations = this._register(
       new ConversationLifecycle({
@@ -91,8 +97,7 @@ export class ChatController extends Disposable {
             this.noticeProviderMove();
           }
           this.reportSettingsProblems();
-          const { settings } = readSettings();
-          this.views.broadcast({ type: 'settings/didChange', compactionMode: settings.mode, model: this.backend.model() });
+          this.postSettings();
           this.postAgent();
         }
       }),
@@ -150,6 +155,13 @@ export class ChatController extends Disposable {
       case 'settings/setCompactionMode':
         await vscode.workspace.getConfiguration('marathon').update('compaction.mode', message.mode, vscode.ConfigurationTarget.Global);
         return;
+      case 'settings/setEffort': {
+        const session = await this.activeSession();
+        if (!(await this.effort.set(message.effort, this.backend.model(), { id: session.id, contextTokens: session.meter().contextTokens }))) {
+          this.postSettings();
+        }
+        return;
+      }
       // Workspace context: the @ picker and the attachments.
       case 'context/query':
       case 'context/attach':
@@ -370,22 +382,9 @@ export class ChatController extends Disposable {
   async exportConversation(): Promise<void> {
     const session = await this.activeSession();
     const store = await this.conversations.getStore();
-    const { transcriptFileName, transcriptMarkdown } = await loadEngine();
     const title = (await store.list()).find((entry) => entry.id === session.id)?.title ?? 'Conversation';
     const speaker = (await this.backend.info()).kind === 'demo' ? 'Demo backend' : 'Claude';
-    const content = transcriptMarkdown(title, await store.readAll(session.id), { speaker });
-    // An untitled document with a path: Save suggests "<title>.md" in the workspace folder, not "# <title>" beside the active file.
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const document =
-      folder === undefined
-        ? await vscode.workspace.openTextDocument({ language: 'markdown', content })
-        : await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, transcriptFileName(title)).with({ scheme: 'untitled' }));
-    if (document.getText() !== content) {
-      const edit = new vscode.WorkspaceEdit();
-      edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), content);
-      await vscode.workspace.applyEdit(edit);
-    }
-    await vscode.window.showTextDocument(document, { preview: false });
+    await openTranscript({ title, records: await store.readAll(session.id), speaker });
   }
 
   /** Quick pick over all conversations: switch, rename or delete. */
@@ -420,6 +419,7 @@ export class ChatController extends Disposable {
       meter: session.meter(),
       compactionMode: settings.mode,
       model: this.backend.model(),
+      effort: this.effort.state(this.backend.model()),
       workspaceTrusted: vscode.workspace.isTrusted,
       agent: this.agent?.state(session.id),
     };
@@ -474,6 +474,11 @@ export class ChatController extends Disposable {
       return;
     }
     this.views.broadcast({ type: 'attachments/didChange', conversationId: id, chips: this.workspaceContext.chips(id) });
+  }
+
+  private postSettings(): void {
+    const model = this.backend.model();
+    this.views.broadcast({ type: 'settings/didChange', compactionMode: readSettings().settings.mode, model, effort: this.effort.state(model) });
   }
 
   private postAgent(): void {

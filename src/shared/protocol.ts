@@ -17,6 +17,19 @@ export type ErrorKind =
 
 export type CompactionMode = 'auto' | 'pause' | 'manual';
 
+/** How hard the model thinks (`output_config.effort`); `default` leaves it to the model. */
+export type EffortLevel = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+export type EffortChoice = EffortLevel | 'default';
+
+/** The effort switch above the prompt: the user's `marathon.effort` and what the current model takes. */
+export interface EffortSetting {
+  choice: EffortChoice;
+  /** Levels the model takes (Models API, else the fallback table); empty: the model takes none. */
+  offered: EffortLevel[];
+  /** The level the model uses when none is named, when known. */
+  modelDefault?: EffortLevel;
+}
+
 /** What the user sees of an attachment: never its content, which only the request carries. */
 export interface AttachmentSummary {
   kind: 'file' | 'selection' | 'folder' | 'problems' | 'editors' | 'terminal' | 'gitChanges' | 'mcpResource';
@@ -208,6 +221,8 @@ export interface ViewState {
   meter: ContextMeter;
   compactionMode: CompactionMode;
   model: string;
+  /** The effort switch; absent, it offers every level, with `default` chosen. */
+  effort?: EffortSetting;
   /** False in Restricted Mode: Apply and other edits are unavailable. */
   workspaceTrusted: boolean;
   agent?: AgentState;
@@ -254,6 +269,8 @@ export type ToHost =
   | { type: 'timeline/loadOlder'; conversationId: string; beforeId: string }
   | { type: 'search/query'; query: string }
   | { type: 'settings/setCompactionMode'; mode: CompactionMode }
+  /** `marathon.effort`, from the switch above the prompt; applies from the next turn. */
+  | { type: 'settings/setEffort'; effort: EffortChoice }
   | { type: 'command/run'; command: HostCommand }
   | { type: 'link/open'; href: string }
   | { type: 'code/copy'; code: string }
@@ -312,7 +329,7 @@ export type ToWebview =
   | { type: 'context/attachFailed'; itemId: string; message: string; canTruncate: boolean }
   /** A `/` command's text (an MCP server's prompt), put into the prompt box for the user to review and send. */
   | { type: 'prompt/insert'; text: string }
-  | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string }
+  | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string; effort?: EffortSetting }
   /** A tool card changed (status, input, result); the webview adds or replaces it by id. */
   | { type: 'tool/didChange'; item: Extract<TimelineItem, { kind: 'tool' }> }
   /** The server cleared these tool results from the model's context; their cards are marked so. */
@@ -339,6 +356,7 @@ const toHostTypes: ReadonlySet<string> = new Set<ToHost['type']>([
   'timeline/loadOlder',
   'search/query',
   'settings/setCompactionMode',
+  'settings/setEffort',
   'command/run',
   'link/open',
   'code/copy',
@@ -354,6 +372,8 @@ const toHostTypes: ReadonlySet<string> = new Set<ToHost['type']>([
   'tools/setAutoApprove',
   'checkpoint/restore',
 ]);
+
+export const EFFORT_CHOICES: readonly EffortChoice[] = ['default', 'low', 'medium', 'high', 'xhigh', 'max'];
 
 function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 256;
@@ -394,6 +414,8 @@ export function isToHost(value: unknown): value is ToHost {
       return typeof message.query === 'string';
     case 'settings/setCompactionMode':
       return message.mode === 'auto' || message.mode === 'pause' || message.mode === 'manual';
+    case 'settings/setEffort':
+      return typeof message.effort === 'string' && (EFFORT_CHOICES as readonly string[]).includes(message.effort);
     case 'command/run':
       return (
         message.command === 'setApiKey' ||

@@ -8,6 +8,7 @@ import { ChatRequests } from './chatRequests';
 import { Composer } from './composer';
 import { h } from './dom';
 import { SceneRunner } from './demoScenes';
+import { EffortSelect } from './effort';
 import { EmptyState } from './emptyState';
 import { plainPreview } from './format';
 import { Header } from './header';
@@ -47,7 +48,8 @@ const header = new Header({
   },
 });
 const notices = new Notices();
-const meter = new MeterView(post);
+const effort = new EffortSelect(post);
+const meter = new MeterView(post, [effort.element]);
 const composer = new Composer({
   post,
   requests,
@@ -92,6 +94,7 @@ function applySnapshot(next: ViewSnapshot): void {
   header.setBackend(next.backend);
   header.setConversations(next.conversations, next.activeId);
   meter.setSettings(next.compactionMode, next.model);
+  effort.update(next.effort);
   meter.update(next.meter);
   composer.setGenerating(next.generating);
   emptyState.update(next.backend, next.model);
@@ -255,6 +258,7 @@ function handle(message: ToWebview): void {
           header.setTitle(next.activeId, next.activeTitle);
         } else {
           meter.setSettings(next.compactionMode, next.model);
+          effort.update(next.effort);
           emptyState.update(next.backend, next.model);
         }
       }

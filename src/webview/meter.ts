@@ -37,7 +37,8 @@ export class MeterView {
   private mode: CompactionMode = 'auto';
   private model = '';
 
-  constructor(post: (message: ToHost) => void) {
+  /** `controls`: switches shown before the mode select (the effort switch). */
+  constructor(post: (message: ToHost) => void, controls: readonly HTMLElement[] = []) {
     this.fill = h('div', { class: 'meter-fill' });
     this.tick = h('div', { class: 'meter-tick' });
     this.bar = h('div', { class: 'meter-bar', attrs: { role: 'meter', 'aria-valuemin': '0' } }, this.fill, this.tick);
@@ -58,7 +59,7 @@ export class MeterView {
       'div',
       { class: 'meter', testid: 'meter', attrs: { role: 'group' } },
       this.bar,
-      h('div', { class: 'meter-row' }, this.contextText, this.windowText, this.statsText, this.modeSelect),
+      h('div', { class: 'meter-row' }, this.contextText, this.windowText, this.statsText, ...controls, this.modeSelect),
     );
     this.modeSelect.addEventListener('change', () => {
       const mode = this.modeSelect.value;

@@ -28,7 +28,7 @@ export function reduceSnapshot(snapshot: ViewSnapshot, message: ToWebview): View
     case 'conversations/didChange':
       return { ...snapshot, conversations: message.conversations, activeTitle: message.activeTitle };
     case 'settings/didChange':
-      return { ...snapshot, compactionMode: message.compactionMode, model: message.model };
+      return { ...snapshot, compactionMode: message.compactionMode, model: message.model, effort: message.effort };
     case 'agent/didChange':
       return { ...snapshot, agent: message.agent };
     default:
