@@ -119,6 +119,41 @@ export function tableCapability(provider: ProviderId, model: string): Compaction
   return { threshold, onDemand, reason, source: 'table' };
 }
 
+/** Whether a platform clears old tool results and thinking on the server (context editing), and the source. */
+export interface ContextEditingCapability {
+  /** `clear_tool_uses_20250919`. */
+  clearToolUses: boolean;
+  /** `clear_thinking_20251015`. */
+  clearThinking: boolean;
+  source: string;
+}
+
+/**
+ * Context editing (beta `context-management-2025-06-27`) per platform; the Anthropic API reads it from
+ * its Models API (`capabilities.context_management.clear_tool_uses_20250919` / `clear_thinking_20251015`,
+ * thinking reference §1.1), and a refusal naming the edits turns them off for the session either way.
+ * - Amazon Bedrock: AWS's Bedrock user guide, "Automatic tool call clearing" (Claude Messages API, tool
+ *   use) documents `clear_tool_uses_20250919`; it documents no thinking clearing, so none is sent (its
+ *   only use here, `keep: "all"`, is what current models do by default anyway).
+ * - Vertex AI and Foundry serve the Messages API with Anthropic's betas unchanged (header, as on the
+ *   Claude API); Anthropic's context-editing page lists both strategies with no platform exception [INF].
+ */
+const CONTEXT_EDITING: Readonly<Record<Exclude<ProviderId, 'anthropic'>, ContextEditingCapability>> = {
+  bedrock: { clearToolUses: true, clearThinking: false, source: 'AWS Bedrock user guide, “Automatic tool call clearing”' },
+  vertex: { clearToolUses: true, clearThinking: true, source: 'Anthropic context-editing docs (no platform exception)' },
+  foundry: { clearToolUses: true, clearThinking: true, source: 'Anthropic context-editing docs (no platform exception)' },
+};
+
+/** The table's context-editing answer; models older than the beta (the legacy line) clear nothing. */
+export function tableContextEditing(provider: Exclude<ProviderId, 'anthropic'>, model: string): ContextEditingCapability {
+  const row = CONTEXT_EDITING[provider];
+  const base = baseModelId(model);
+  if (/^claude-(instant|\d)/.test(base)) {
+    return { clearToolUses: false, clearThinking: false, source: row.source };
+  }
+  return row;
+}
+
 /**
  * Regional endpoints cost more than global ones for the newer models: Bedrock's in-region ids and
  * geography profiles (`us.`, `eu.`, …) and Vertex AI's regional locations are billed 10% above the

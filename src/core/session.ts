@@ -30,6 +30,8 @@ export interface SessionDeps {
   conversationId: string;
   client: () => Promise<MessagesClient>;
   settings: () => SessionSettings;
+  /** Learns what `settings` reads of the model (its real window) before a turn freezes them; may fail. */
+  prepare?: () => Promise<void>;
   systemPrompt: () => Promise<string>;
   logger?: Logger;
   retry?: Partial<RetryPolicy>;
@@ -130,6 +132,10 @@ export class ConversationSession {
     };
   }
 
+  private async prepare(): Promise<void> {
+    await this.deps.prepare?.().catch(() => undefined);
+  }
+
   get id(): string {
     return this.deps.conversationId;
   }
@@ -161,6 +167,7 @@ export class ConversationSession {
   /** The request the next turn would send, for tests and the benchmark. */
   async previewRequest(): Promise<Record<string, unknown>> {
     await this.ensureHistory();
+    await this.prepare();
     const ctx = this.context(new AbortController().signal);
     return buildTurnRequest(await requestSource(ctx), this.compaction.state(ctx));
   }
@@ -199,6 +206,7 @@ export class ConversationSession {
     };
     // The request state is rebuilt before this record joins the tail, which it is built from.
     await this.ensureHistory();
+    await this.prepare();
     const abort = new AbortController();
     const ctx = this.context(abort.signal);
     if (!replaces) {
@@ -256,6 +264,7 @@ export class ConversationSession {
 
   /** A turn without a new user message (retry, continue); `resumeTools` are calls to run first. */
   private async startResumedTurn(resumeTools?: AssistantRecord): Promise<void> {
+    await this.prepare();
     const abort = new AbortController();
     const ctx = this.context(abort.signal);
     const assistantId = newRecordId('a');
@@ -274,6 +283,7 @@ export class ConversationSession {
     this.emit({ type: 'generating', generating: true });
     try {
       await this.ensureHistory();
+      await this.prepare();
       const ctx = this.context(abort.signal);
       if (ctx.settings.onDemandSupported === false) {
         this.emit({ type: 'notice', level: 'info', message: `Compact Now is not available: ${ctx.settings.model} has no on-demand compaction here. The conversation compacts at the trigger instead.` });

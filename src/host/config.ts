@@ -125,6 +125,7 @@ export interface ModelFacts {
   contextWindow(model: string): number;
   compactionSupported(model: string): boolean;
   contextEditingSupported(model: string): boolean;
+  clearThinkingSupported?(model: string): boolean;
   onDemandSupported?(model: string): boolean;
 }
 
@@ -150,5 +151,6 @@ export function readSessionSettings(models: ModelFacts, agentAvailable: boolean)
     maxToolIterations: agent.maxToolIterations,
     contextEditing: agent.contextEditing,
     contextEditingSupported: models.contextEditingSupported(settings.model),
+    ...(models.clearThinkingSupported?.(settings.model) === false ? { clearThinkingSupported: false } : {}),
   };
 }

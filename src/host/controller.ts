@@ -56,6 +56,7 @@ export class ChatController extends Disposable {
       logger,
       (model) => this.views.notice('warning', `${model} does not support compaction: long conversations drop their oldest turns instead.`),
       providers ? new PlatformTurns(providers, context.workspaceState, logger) : undefined,
+      () => void this.postBackend(),
     );
     if (providers) {
       this._register(providers.onDidChange(() => void this.postBackend()));

@@ -26,6 +26,7 @@ export class SessionFactory {
       store,
       conversationId: id,
       client: () => this.deps.backend.client(id),
+      prepare: () => this.deps.backend.prepare(),
       // On a cloud platform the turn takes the platform's model, compaction and prices.
       settings: () => this.deps.backend.adapt(readSessionSettings(this.deps.backend.models, this.deps.agent !== undefined), readSettings().settings.prices),
       systemPrompt: buildSystemPrompt,

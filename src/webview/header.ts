@@ -137,6 +137,7 @@ export class Header {
     this.compactButton.setAttribute('aria-disabled', unavailable ? 'true' : 'false');
     this.compactButton.classList.toggle('unavailable', unavailable !== undefined);
     this.compactButton.title = unavailable ? `Compact now is unavailable: ${unavailable}` : COMPACT_TITLE;
+    this.compactButton.setAttribute('aria-label', unavailable ? `Compact the conversation now (unavailable: ${unavailable})` : 'Compact the conversation now');
   }
 
   setConversations(conversations: ConversationSummary[], activeId: string): void {

@@ -204,3 +204,37 @@ suite('Marathon: Select Provider names what failed', () => {
     assert.match(connected.message, /Connected to Amazon Bedrock \(us-east-1\)/);
   });
 });
+
+suite('Compact Now where on-demand compaction is not offered', () => {
+  let api: MarathonApi;
+  suiteSetup(async () => {
+    api = await marathon();
+  });
+  teardown(async () => {
+    for (const key of PROVIDER_KEYS) {
+      await setConfig(key, undefined);
+    }
+  });
+
+  test('Haiku on the Anthropic API: once the Models API has answered, Compact Now is drawn unavailable with the reason, and sends nothing', async () => {
+    await emulator('reset', {});
+    await setConfig('model', 'claude-haiku-5-5');
+    await api.controller.newConversation();
+    await api.controller.send('Hello from Haiku');
+    const state = await api.controller.viewState();
+    assert.match(state.backend.compactNowUnavailable ?? '', /claude-haiku-5-5 does not offer on-demand compaction/);
+    const before = (await requests()).length;
+    await api.controller.compactNow();
+    const sent = (await requests()).slice(before);
+    assert.deepEqual(sent.map((request) => request.path), [], 'Compact Now sent nothing');
+  });
+
+  test('Amazon Bedrock: Compact Now is drawn unavailable with the reason before any turn', async () => {
+    const result = await vscode.commands.executeCommand<SelectProviderResult>('marathon.selectProvider', {
+      provider: 'bedrock', region: 'us-east-1', baseUrl: emulatorUrl(), model: 'us.anthropic.claude-sonnet-5-5-v1:0', authentication: 'awsCredentials', profile: '',
+    });
+    assert.ok(result.ok, result.message);
+    const state = await api.controller.viewState();
+    assert.match(state.backend.compactNowUnavailable ?? '', /Amazon Bedrock does not offer on-demand compaction/);
+  });
+});

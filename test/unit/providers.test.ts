@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { baseModelId, platformPrice, tableCapability } from '../../src/core/providers';
+import { baseModelId, platformPrice, tableCapability, tableContextEditing } from '../../src/core/providers';
+import { ToolResultClearing } from '../../src/core/turn/contextEditing';
+import { snapshotSettings } from '../../src/core/turn/settingsSnapshot';
 import { priceFor } from '../../src/core/usage';
 
 suite('Platform model ids and capabilities', () => {
@@ -51,5 +53,28 @@ suite('Platform prices', () => {
     const own = { input: 1, output: 2, cacheWrite: 3, cacheRead: 4 };
     assert.deepEqual(platformPrice('bedrock', 'us.anthropic.claude-sonnet-5-5-v1:0', 'us-east-1', { 'us.anthropic.claude-sonnet-5-5-v1:0': own }), own);
     assert.deepEqual(platformPrice('vertex', 'claude-sonnet-5-5@20260801', 'us-east5', { 'claude-sonnet-5-5': own }), own);
+  });
+
+  test('the context-editing column: Bedrock clears tool results but not thinking; Vertex AI and Foundry both; each row names its source', () => {
+    assert.deepEqual([tableContextEditing('bedrock', 'us.anthropic.claude-sonnet-5-5-v1:0').clearToolUses, tableContextEditing('bedrock', 'us.anthropic.claude-sonnet-5-5-v1:0').clearThinking], [true, false]);
+    for (const provider of ['vertex', 'foundry'] as const) {
+      const row = tableContextEditing(provider, 'claude-sonnet-5-5');
+      assert.deepEqual([row.clearToolUses, row.clearThinking], [true, true], provider);
+    }
+    for (const provider of ['bedrock', 'vertex', 'foundry'] as const) {
+      assert.ok(tableContextEditing(provider, 'claude-sonnet-5-5').source.length > 0, `${provider} names its source`);
+    }
+    assert.equal(tableContextEditing('vertex', 'claude-3-5-sonnet-v2@20241022').clearToolUses, false, 'models older than the beta clear nothing');
+  });
+
+  test('a platform without thinking clearing gets no clear_thinking edit, even with thinking on', () => {
+    const settings = snapshotSettings({ model: 'us.anthropic.claude-sonnet-5-5-v1:0', maxTokens: 1024, triggerTokens: 100_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000, chatMode: 'agent', clearThinkingSupported: false });
+    const body: Record<string, unknown> = { thinking: { type: 'adaptive' } };
+    new ToolResultClearing().apply(body, [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }], 0, settings);
+    const edits = (body.context_management as { edits?: Array<{ type: string }> } | undefined)?.edits ?? [];
+    assert.deepEqual(edits.map((edit) => edit.type), []);
+    const elsewhere: Record<string, unknown> = { thinking: { type: 'adaptive' } };
+    new ToolResultClearing().apply(elsewhere, [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }], 0, { ...settings, clearThinkingSupported: undefined });
+    assert.deepEqual(((elsewhere.context_management as { edits: Array<{ type: string }> }).edits).map((edit) => edit.type), ['clear_thinking_20251015']);
   });
 });

@@ -133,7 +133,7 @@ export class ToolResultClearing {
       return;
     }
     const edits: Record<string, unknown>[] = [];
-    if (explicitThinking(body)) {
+    if (explicitThinking(body) && settings.clearThinkingSupported !== false) {
       // Keeping every turn's thinking keeps the cache warm (reference §6); it is the default on current
       // models and keeps older ones from dropping earlier thinking.
       edits.push({ type: 'clear_thinking_20251015', keep: 'all' });

@@ -31,6 +31,8 @@ export interface SessionSettings {
   contextEditing?: 'auto' | 'off';
   /** False when the Models API (or the platform) says the model cannot clear tool results or thinking. */
   contextEditingSupported?: boolean;
+  /** False where the platform offers tool-result clearing but not thinking clearing (Amazon Bedrock). */
+  clearThinkingSupported?: boolean;
 }
 
 /** Settings as one turn sees them from start to end: a change made meanwhile applies to the next turn. */

@@ -11,6 +11,9 @@ import { createAnthropicClient } from './anthropic';
 import { ModelCapabilities } from './models';
 import type { PlatformTurns } from './platform';
 
+/** How long a turn waits for the Models API's first answer about its model before using the defaults. */
+const PROBE_WAIT_MS = 5000;
+
 export class Backend {
   readonly models: ModelCapabilities;
   private cachedClient: { key: string; client: Promise<MessagesClient> } | undefined;
@@ -22,8 +25,10 @@ export class Backend {
     onCompactionUnsupported: (model: string) => void,
     /** The cloud platform side of `marathon.provider`; absent, the Anthropic API only. */
     readonly platform?: PlatformTurns,
+    /** Called when the Models API has told what a model can do (the view's Compact Now follows it). */
+    onDidLearnModel?: (model: string) => void,
   ) {
-    this.models = new ModelCapabilities(logger, onCompactionUnsupported);
+    this.models = new ModelCapabilities(logger, onCompactionUnsupported, onDidLearnModel);
   }
 
   /** What the next request uses, or undefined when no key is set anywhere. */
@@ -54,12 +59,49 @@ export class Backend {
     if (this.platform?.active()) {
       return this.platform.backendInfo();
     }
-    return (await this.credentials())?.backend ?? { kind: 'none' };
+    const backend = (await this.credentials())?.backend ?? { kind: 'none' };
+    const unavailable = backend.kind === 'none' ? undefined : this.compactNowUnavailable();
+    return unavailable ? { ...backend, compactNowUnavailable: unavailable } : backend;
   }
 
   /** Why Compact Now cannot run on this platform and model; undefined when it can. */
   compactNowUnavailable(): string | undefined {
-    return this.platform?.active() ? this.platform.compactNowUnavailable() : undefined;
+    if (this.platform?.active()) {
+      return this.platform.compactNowUnavailable();
+    }
+    const model = readSettings().settings.model;
+    // The Anthropic API says it in its Models API (`capabilities.compaction.summarize`: not on Haiku).
+    return this.models.onDemandSupported(model)
+      ? undefined
+      : `${model} does not offer on-demand compaction; the conversation compacts itself when it reaches the trigger.`;
+  }
+
+  /**
+   * Learns what the next turn's settings read about its model before the turn is built: the Models
+   * API's answer (context window, compaction support), once per model and at most a few seconds. A
+   * turn built on the defaults would put manual mode's "never fires" trigger at 200,001 tokens on a
+   * model with a 1M window. Platforms have no Models API in their clients: nothing to wait for.
+   */
+  async prepare(): Promise<void> {
+    if (this.platform?.active()) {
+      return;
+    }
+    const credentials = await this.credentials();
+    if (!credentials) {
+      return;
+    }
+    const client = await this.client().catch(() => undefined);
+    if (!client) {
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.models.probe(client, readSettings().settings.model),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, PROBE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** A turn's settings, adapted to what the chosen platform offers for its model. */

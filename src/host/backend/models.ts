@@ -11,7 +11,7 @@ export const DEFAULT_CONTEXT_WINDOW = 200_000;
 interface ModelInfo {
   max_input_tokens?: number | null;
   capabilities?: {
-    context_management?: { compact_20260112?: { supported?: boolean }; clear_tool_uses_20250919?: { supported?: boolean } };
+    context_management?: { compact_20260112?: { supported?: boolean }; clear_tool_uses_20250919?: { supported?: boolean }; clear_thinking_20251015?: { supported?: boolean } };
     /** On-demand compaction; reported only to a request that carries its beta header. */
     compaction?: { summarize?: { supported?: boolean } } | null;
   } | null;
@@ -19,14 +19,18 @@ interface ModelInfo {
 
 export class ModelCapabilities {
   private readonly contextWindows = new Map<string, number>();
+  private readonly probes = new Map<string, Promise<void>>();
   private readonly compactionUnsupported = new Set<string>();
   private readonly contextEditingUnsupported = new Set<string>();
+  private readonly clearThinkingUnsupported = new Set<string>();
   private readonly onDemandUnsupported = new Set<string>();
 
   constructor(
     private readonly logger: Logger,
     /** Called once when a model turns out not to support compaction. */
     private readonly onCompactionUnsupported: (model: string) => void,
+    /** Called when a probe has answered, so what the view shows (Compact Now) can follow. */
+    private readonly onDidLearn: (model: string) => void = () => undefined,
   ) {}
 
   contextWindow(model: string): number {
@@ -48,12 +52,21 @@ export class ModelCapabilities {
     return !this.contextEditingUnsupported.has(model);
   }
 
-  /** Asks the Models API about `model`, once per model; failures keep the defaults. */
-  async probe(client: MessagesClient, model: string): Promise<void> {
-    if (this.contextWindows.has(model)) {
-      return;
+  /**
+   * Asks the Models API about `model`, once per model; failures keep the defaults. Every caller gets
+   * the same answer: one that comes while the first probe is on its way waits for it rather than
+   * reading the 200k default (on a 1M model that default would misplace manual mode's trigger).
+   */
+  probe(client: MessagesClient, model: string): Promise<void> {
+    let probe = this.probes.get(model);
+    if (!probe) {
+      probe = this.ask(client, model).finally(() => this.onDidLearn(model));
+      this.probes.set(model, probe);
     }
-    this.contextWindows.set(model, DEFAULT_CONTEXT_WINDOW);
+    return probe;
+  }
+
+  private async ask(client: MessagesClient, model: string): Promise<void> {
     try {
       // The docs read `capabilities.compaction.summarize` with the on-demand beta header; an endpoint
       // that refuses the header is asked again without it.
@@ -65,6 +78,9 @@ export class ModelCapabilities {
       if (info.capabilities?.context_management?.clear_tool_uses_20250919?.supported === false) {
         this.contextEditingUnsupported.add(model);
         this.logger.info(`[Models] ${model} does not support context editing; tool results stay until compaction`);
+      }
+      if (info.capabilities?.context_management?.clear_thinking_20251015?.supported === false) {
+        this.clearThinkingUnsupported.add(model);
       }
       if (info.capabilities?.compaction?.summarize?.supported === false) {
         this.onDemandUnsupported.add(model);

@@ -79,12 +79,15 @@ export class PlatformTurns {
     // Manual compaction is on demand only; where the platform has no on-demand compaction, the
     // conversation compacts at the trigger instead of growing until the window refuses it.
     const mode = base.mode === 'manual' && !capability.onDemand ? 'auto' : base.mode;
+    const clearing = this.providers.contextEditing(settings);
     return {
       ...base,
       model: settings.model,
       mode,
       compactionSupported: capability.threshold,
       onDemandSupported: capability.onDemand,
+      contextEditingSupported: clearing?.clearToolUses ?? base.contextEditingSupported,
+      clearThinkingSupported: clearing?.clearThinking ?? base.clearThinkingSupported,
       prices: this.providers.prices(prices, settings),
     };
   }

@@ -8,7 +8,9 @@ import {
   PROVIDER_LABELS,
   platformPrice,
   tableCapability,
+  tableContextEditing,
   type CompactionCapability,
+  type ContextEditingCapability,
   type PlatformClientConfig,
   type ProviderId,
 } from '../../core/providers';
@@ -122,6 +124,11 @@ export class ProviderService implements vscode.Disposable {
   /** The per-platform table (platforms have no Models API in their clients); the Anthropic API asks its Models API. */
   capability(settings: ProviderSettings = this.settings()): CompactionCapability {
     return tableCapability(settings.provider, settings.model);
+  }
+
+  /** Server-side clearing of tool results and thinking on this platform (the table; see its sources). */
+  contextEditing(settings: ProviderSettings = this.settings()): ContextEditingCapability | undefined {
+    return settings.provider === 'anthropic' ? undefined : tableContextEditing(settings.provider, settings.model);
   }
 
   /** The model's price on this platform, merged into the user's `marathon.pricing` overrides. */
