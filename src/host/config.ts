@@ -4,11 +4,16 @@ import type { ChatMode, CompactionMode } from '../shared/protocol';
 import { MIN_TRIGGER_TOKENS } from '../core/betas';
 import type { SessionSettings } from '../core/session';
 import type { ModelPrice } from '../core/usage';
+import { fallbackCapabilities, type ThinkingCapabilities } from '../core/turn/thinking';
+import { thinkingSessionSettings, validateThinkingSettings, type ThinkingSettings } from './thinkingSettings';
 
 export interface MarathonSettings {
   model: string;
   apiBaseUrl: string;
-  maxTokens: number;
+  /** `marathon.maxTokens`; undefined: the model's default (64,000 within its output cap). */
+  maxTokens?: number;
+  /** `marathon.thinking`, `marathon.thinkingBudgetTokens` and `marathon.effort`. */
+  thinking: Omit<ThinkingSettings, 'maxTokens'>;
   triggerTokens: number;
   instructions: string;
   mode: CompactionMode;
@@ -24,7 +29,6 @@ export interface SettingsProblem {
 }
 
 const DEFAULT_MODEL = 'claude-sonnet-5-5';
-const DEFAULT_MAX_TOKENS = 8192;
 const DEFAULT_TRIGGER = 150_000;
 const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
 const MIN_MAX_FILE_BYTES = 1024;
@@ -55,11 +59,15 @@ export function readSettings(): { settings: MarathonSettings; problems: Settings
     }
   }
 
-  let maxTokens = config.get<number>('maxTokens', DEFAULT_MAX_TOKENS);
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) {
-    problems.push({ key: 'marathon.maxTokens', message: `${String(maxTokens)} is not a positive whole number; using ${DEFAULT_MAX_TOKENS}.` });
-    maxTokens = DEFAULT_MAX_TOKENS;
-  }
+  // Unset (null) means the model's own default, which only the request builder knows (it depends on the model).
+  const validated = validateThinkingSettings({
+    thinking: config.get<unknown>('thinking'),
+    budgetTokens: config.get<unknown>('thinkingBudgetTokens'),
+    effort: config.get<unknown>('effort'),
+    maxTokens: config.get<unknown>('maxTokens'),
+  });
+  problems.push(...validated.problems);
+  const { maxTokens, ...thinking } = validated.settings;
 
   const perModel = config.get<Record<string, number>>('compaction.triggerTokensByModel', {}) ?? {};
   const modelTrigger = perModel[model];
@@ -89,7 +97,7 @@ export function readSettings(): { settings: MarathonSettings; problems: Settings
     maxFileBytes = DEFAULT_MAX_FILE_BYTES;
   }
 
-  return { settings: { model: model.trim(), apiBaseUrl, maxTokens, triggerTokens, instructions, mode, keepRecentTurns, prices, maxFileBytes }, problems };
+  return { settings: { model: model.trim(), apiBaseUrl, maxTokens, thinking, triggerTokens, instructions, mode, keepRecentTurns, prices, maxFileBytes }, problems };
 }
 
 /** Agent mode's settings (`marathon.mode`, `marathon.agent.*`); out-of-range numbers fall back to the defaults. */
@@ -127,6 +135,8 @@ export interface ModelFacts {
   contextEditingSupported(model: string): boolean;
   clearThinkingSupported?(model: string): boolean;
   onDemandSupported?(model: string): boolean;
+  /** The thinking types and efforts the model takes (Models API, else the fallback table). */
+  thinkingCapabilities?(model: string): ThinkingCapabilities;
 }
 
 /**
@@ -136,9 +146,10 @@ export interface ModelFacts {
 export function readSessionSettings(models: ModelFacts, agentAvailable: boolean): SessionSettings {
   const settings = readSettings().settings;
   const agent = readAgentSettings();
+  const capabilities = models.thinkingCapabilities?.(settings.model) ?? fallbackCapabilities(settings.model);
   return {
     model: settings.model,
-    maxTokens: settings.maxTokens,
+    ...thinkingSessionSettings({ ...settings.thinking, ...(settings.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}) }, capabilities),
     triggerTokens: settings.triggerTokens,
     instructions: settings.instructions,
     mode: settings.mode,

@@ -64,7 +64,7 @@ suite('Secrets and settings', function () {
 
   teardown(async () => {
     view.dispose();
-    for (const key of ['apiBaseUrl', 'model', 'maxTokens', 'compaction.triggerTokens', 'compaction.keepRecentTurns']) {
+    for (const key of ['apiBaseUrl', 'model', 'maxTokens', 'compaction.triggerTokens', 'compaction.keepRecentTurns', 'thinking', 'thinkingBudgetTokens', 'effort']) {
       await setConfig(key, undefined);
     }
     await vscode.commands.executeCommand('marathon.clearApiKey');
@@ -149,7 +149,9 @@ suite('Secrets and settings', function () {
         { key: 'compaction.triggerTokens', value: -5, warning: /marathon\.compaction\.triggerTokens — -5 is below the API's minimum of 50000; using 50000/ },
         { key: 'model', value: 'claude sonnet; rm -rf /', warning: /marathon\.model — "claude sonnet; rm -rf \/" is not a model id; using claude-sonnet-5-5/ },
         { key: 'apiBaseUrl', value: 'htp:/not a url', warning: /marathon\.apiBaseUrl — "htp:\/not a url" is not an http\(s\) URL; using the default endpoint/ },
-        { key: 'maxTokens', value: -100, warning: /marathon\.maxTokens — -100 is not a positive whole number; using 8192/ },
+        { key: 'maxTokens', value: -100, warning: /marathon\.maxTokens — -100 is not a positive whole number; using the model's default/ },
+        { key: 'thinking', value: 'deep', warning: /marathon\.thinking — "deep" is not one of adaptive, budget, off; using adaptive/ },
+        { key: 'effort', value: 'ultra', warning: /marathon\.effort — "ultra" is not one of default, low, medium, high, xhigh, max; using the model's default/ },
       ];
       for (const { key, value, warning } of cases) {
         await setConfig(key, value);
@@ -166,7 +168,9 @@ suite('Secrets and settings', function () {
       assert.equal(state.model, 'claude-sonnet-5-5');
       await api.controller.send('Which settings apply?');
       const [request] = await messageRequests();
-      assert.equal(request?.body.max_tokens, 8192);
+      assert.equal(request?.body.max_tokens, 64_000, "the model's default output cap");
+      assert.deepEqual(request?.body.thinking, { type: 'adaptive', display: 'summarized', block_binding: { prefix_mismatch_behavior: 'drop_block' } });
+      assert.equal(request?.body.output_config, undefined, "the model's default effort");
       assert.equal(request?.body.model, 'claude-sonnet-5-5');
       assert.equal(view.of('chat/done').at(-1)?.item.kind, 'assistant');
       // A malformed base URL with a stored key falls back to the default endpoint rather than a broken one.
@@ -175,6 +179,45 @@ suite('Secrets and settings', function () {
     } finally {
       (vscode.window as { showWarningMessage: unknown }).showWarningMessage = original;
     }
+  });
+
+  test('the thinking and effort settings change what the next request carries, and a fallback says so once', async () => {
+    await setConfig('apiBaseUrl', emulatorUrl());
+    await vscode.commands.executeCommand('marathon.setApiKey', 'sk-ant-thinking-settings');
+    await api.controller.newConversation();
+    view.clear();
+    // Set API Key checks the key with a request of its own.
+    const before = (await messageRequests()).length;
+    await setConfig('effort', 'low');
+    await api.controller.send('First, with low effort');
+    await setConfig('effort', 'max');
+    await setConfig('maxTokens', 32_000);
+    await api.controller.send('Then with max effort');
+    // Sonnet 5.5 always thinks: "off" falls back to adaptive, with one notice however many turns follow.
+    await setConfig('thinking', 'off');
+    await api.controller.send('Thinking off, once');
+    await api.controller.send('Thinking off, twice');
+    // A model that takes a budget.
+    await setConfig('model', 'claude-sonnet-4-6');
+    await setConfig('thinking', 'budget');
+    await setConfig('thinkingBudgetTokens', 4096);
+    await setConfig('effort', 'default');
+    await api.controller.send('With a budget');
+    const requests = (await messageRequests()).slice(before);
+    assert.equal(requests.length, 5, JSON.stringify(requests.map((request) => [request.body.model, request.body.max_tokens, request.body.thinking, request.body.messages?.length])));
+    const binding = { prefix_mismatch_behavior: 'drop_block' };
+    assert.deepEqual(requests[0]!.body.output_config, { effort: 'low' });
+    assert.deepEqual(requests[0]!.body.thinking, { type: 'adaptive', display: 'summarized', block_binding: binding });
+    assert.equal(requests[0]!.body.max_tokens, 64_000);
+    assert.ok(requests.every((request) => request.betas.includes('thinking-binding-controls-2026-08-01')), 'every request carries the binding beta');
+    assert.deepEqual(requests[1]!.body.output_config, { effort: 'max' });
+    assert.equal(requests[1]!.body.max_tokens, 32_000);
+    assert.deepEqual(requests[2]!.body.thinking, { type: 'adaptive', display: 'summarized', block_binding: binding });
+    assert.deepEqual(requests[4]!.body.thinking, { type: 'enabled', budget_tokens: 4096, display: 'summarized', block_binding: binding });
+    assert.equal(requests[4]!.body.output_config, undefined, 'the default effort is left out');
+    const notices = view.of('notice/show').map((notice) => notice.message);
+    assert.equal(notices.filter((message) => /claude-sonnet-5-5 always thinks/.test(message)).length, 1, notices.join(' | '));
+    assert.equal(view.of('chat/failed').length, 0, 'no request failed');
   });
 
   test('an unknown model is named in a clear error with Open Settings, and the message is kept', async () => {

@@ -43,6 +43,13 @@ suite('Manifest: settings as the Settings UI shows them', () => {
     }
   });
 
+  test('no setting sits under another setting (VS Code ignores the inner one when both are set)', () => {
+    const keys = Object.keys(properties);
+    for (const key of keys) {
+      assert.deepEqual(keys.filter((other) => other.startsWith(`${key}.`) && properties[key]?.type !== 'object'), [], `${key} has no settings under it`);
+    }
+  });
+
   test('the Node version is declared', () => {
     assert.match(manifest.engines['node'] ?? '', /20\.19/);
   });

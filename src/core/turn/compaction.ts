@@ -6,7 +6,7 @@ import type { StoredBlock, UsageFigures } from '../records';
 import { timelineItem } from '../timeline';
 import { compactionCostOf, estimateTokens, priceFor, usageFigures } from '../usage';
 import { newRecordId, requestSource, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
-import { buildOnDemandRequest, systemBlocks, type CompactionState, type RequestBody } from './request';
+import { MIN_SUMMARY_TOKENS, buildOnDemandRequest, keepBudgetBelow, systemBlocks, type CompactionState, type RequestBody } from './request';
 
 /** The least room for an answer worth lowering `max_tokens` to; below it, Marathon compacts instead. */
 const MIN_ANSWER_TOKENS = 1024;
@@ -89,11 +89,8 @@ export class CompactionPolicy {
       return;
     }
     body.max_tokens = room;
-    const thinking = body.thinking as { type?: string; budget_tokens?: number } | undefined;
-    if (thinking?.type === 'enabled' && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= room) {
-      // A thinking budget must stay below max_tokens.
-      body.thinking = { ...thinking, budget_tokens: Math.max(1024, room - MIN_ANSWER_TOKENS) };
-    }
+    // A thinking budget must stay below max_tokens, with room for the answer (or the summary) after it.
+    keepBudgetBelow(body, body.compaction ? MIN_SUMMARY_TOKENS : MIN_ANSWER_TOKENS);
   }
 
   /** Learns from an answer: compaction worked, and how the server counts tokens. */

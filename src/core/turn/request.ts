@@ -6,7 +6,7 @@ import type { ExternalToolDefinition } from '../ports';
 import type { StoredBlock } from '../records';
 import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../tools';
 import type { SettingsSnapshot } from './settingsSnapshot';
-import { applyThinking, fallbackCapabilities, resolveThinking, type ResolvedThinking } from './thinking';
+import { MIN_BUDGET_TOKENS, applyThinking, fallbackCapabilities, resolveThinking, type ResolvedThinking, type ThinkingCapabilities } from './thinking';
 
 export type RequestBody = Record<string, unknown>;
 
@@ -71,7 +71,14 @@ export function requestThinking(settings: SettingsSnapshot): ResolvedThinking | 
   if (settings.thinking === undefined) {
     return undefined;
   }
-  return resolveThinking(settings.model, { ...settings.thinking, maxTokens: settings.maxTokens }, settings.thinkingCapabilities ?? fallbackCapabilities(settings.model));
+  return resolveThinking(settings.model, { ...settings.thinking, maxTokens: settings.thinking.maxTokens ?? settings.maxTokens }, capabilitiesOf(settings));
+}
+
+/** The capabilities of the request's model: what the host learnt for it, else the fallback table. */
+export function capabilitiesOf(settings: SettingsSnapshot): ThinkingCapabilities {
+  const known = settings.thinkingCapabilities;
+  // A platform serves its own id for the model (Bedrock, Vertex): capabilities read for another id do not apply.
+  return known && (known.model === undefined || known.model === settings.model) ? known : fallbackCapabilities(settings.model);
 }
 
 /** The streamed request of one sampling step of a turn. */
@@ -207,11 +214,29 @@ export function buildOnDemandRequest(
   if (maxTokens !== undefined) {
     body.max_tokens = maxTokens;
   }
+  keepBudgetBelow(body, MIN_SUMMARY_TOKENS);
   const tools = requestTools(source);
   if (tools) {
     body.tools = tools.tools;
   }
   return body;
+}
+
+/**
+ * Keeps a thinking budget below `max_tokens` (the API's rule, §1.3) with `reserve` tokens left for the
+ * text after it (a summary, an answer); where no budget of 1,024 fits, the request goes without thinking.
+ */
+export function keepBudgetBelow(body: RequestBody, reserve: number): void {
+  const thinking = body.thinking as { type?: string; budget_tokens?: number } | undefined;
+  const maxTokens = Number(body.max_tokens);
+  if (thinking?.type !== 'enabled' || typeof thinking.budget_tokens !== 'number' || thinking.budget_tokens <= maxTokens - reserve) {
+    return;
+  }
+  if (maxTokens <= MIN_BUDGET_TOKENS) {
+    delete body.thinking;
+    return;
+  }
+  body.thinking = { ...thinking, budget_tokens: Math.min(maxTokens - 1, Math.max(MIN_BUDGET_TOKENS, maxTokens - reserve)) };
 }
 
 /**

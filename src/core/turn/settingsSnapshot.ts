@@ -23,8 +23,11 @@ export interface SessionSettings {
    * never compacts on demand, and a signed summary made elsewhere goes as text (it needs the on-demand beta).
    */
   onDemandSupported?: boolean;
-  /** `marathon.thinking*` and `marathon.effort`; absent: requests leave thinking to the model's default. */
-  thinking?: Omit<ThinkingChoice, 'maxTokens'>;
+  /**
+   * `marathon.thinking*` and `marathon.effort`; absent: requests leave thinking to the model's default.
+   * Its `maxTokens` is the user's own `marathon.maxTokens` (undefined: unset, `maxTokens` above is the model's default).
+   */
+  thinking?: ThinkingChoice;
   /** What the model takes (Models API, else the fallback table); absent: the fallback table. */
   thinkingCapabilities?: ThinkingCapabilities;
   /** `marathon.contextEditing.toolResults`: Agent mode's requests have old tool results cleared on the server (`auto`, the default) or not. */

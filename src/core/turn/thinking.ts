@@ -25,27 +25,30 @@ export interface ThinkingCapabilities {
   /** The model's output cap (`max_tokens` of the Models API). */
   maxOutputTokens?: number;
   source: 'models-api' | 'fallback-table';
+  /** The model these are of; a request for another model (a platform's own id) reads the table instead. */
+  model?: string;
 }
 
 const ALL: readonly Effort[] = EFFORTS;
 // Fallback when the Models API has not answered (or has no capabilities): the per-model table of the
 // thinking reference §1.2, itself from the platform docs (thinking, effort, models/* pages), and the
 // output caps of the models overview. Unknown ids get the newest models' row.
+// Patterns match inside platform ids too (Bedrock `us.anthropic.claude-sonnet-5-5-v1:0`, Vertex `…@date`).
 const FALLBACK: ReadonlyArray<[RegExp, Omit<ThinkingCapabilities, 'source'>]> = [
-  [/^claude-(fable|mythos)/, { adaptive: true, enabled: false, disabled: false, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 128_000 }],
-  [/^claude-opus-5-5/, { adaptive: true, enabled: false, disabled: false, efforts: ALL, defaultEffort: 'medium', maxOutputTokens: 128_000 }],
-  [/^claude-sonnet-5-5/, { adaptive: true, enabled: false, disabled: false, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 128_000 }],
-  [/^claude-haiku-5-5/, { adaptive: true, enabled: false, disabled: true, efforts: ALL, defaultEffort: 'medium', maxOutputTokens: 64_000 }],
-  [/^claude-(opus|sonnet)-5\b/, { adaptive: true, enabled: false, disabled: true, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 64_000 }],
-  [/^claude-opus-4-[78]/, { adaptive: true, enabled: false, disabled: true, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 128_000 }],
-  [/^claude-(opus|sonnet)-4-6/, { adaptive: true, enabled: true, disabled: true, efforts: ['low', 'medium', 'high', 'max'], defaultEffort: 'high', maxOutputTokens: 64_000 }],
-  [/^claude-opus-4-5/, { adaptive: false, enabled: true, disabled: true, efforts: ['low', 'medium', 'high'], defaultEffort: 'high', maxOutputTokens: 64_000 }],
-  [/^claude-(sonnet|haiku)-4-5/, { adaptive: false, enabled: true, disabled: true, efforts: [], maxOutputTokens: 64_000 }],
+  [/\bclaude-(fable|mythos)/, { adaptive: true, enabled: false, disabled: false, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 128_000 }],
+  [/\bclaude-opus-5-5/, { adaptive: true, enabled: false, disabled: false, efforts: ALL, defaultEffort: 'medium', maxOutputTokens: 128_000 }],
+  [/\bclaude-sonnet-5-5/, { adaptive: true, enabled: false, disabled: false, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 128_000 }],
+  [/\bclaude-haiku-5-5/, { adaptive: true, enabled: false, disabled: true, efforts: ALL, defaultEffort: 'medium', maxOutputTokens: 64_000 }],
+  [/\bclaude-(opus|sonnet)-5\b/, { adaptive: true, enabled: false, disabled: true, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 64_000 }],
+  [/\bclaude-opus-4-[78]/, { adaptive: true, enabled: false, disabled: true, efforts: ALL, defaultEffort: 'high', maxOutputTokens: 128_000 }],
+  [/\bclaude-(opus|sonnet)-4-6/, { adaptive: true, enabled: true, disabled: true, efforts: ['low', 'medium', 'high', 'max'], defaultEffort: 'high', maxOutputTokens: 64_000 }],
+  [/\bclaude-opus-4-5/, { adaptive: false, enabled: true, disabled: true, efforts: ['low', 'medium', 'high'], defaultEffort: 'high', maxOutputTokens: 64_000 }],
+  [/\bclaude-(sonnet|haiku)-4-5/, { adaptive: false, enabled: true, disabled: true, efforts: [], maxOutputTokens: 64_000 }],
 ];
 const NEWEST = FALLBACK[2]![1];
 
 export function fallbackCapabilities(model: string): ThinkingCapabilities {
-  return { ...(FALLBACK.find(([pattern]) => pattern.test(model))?.[1] ?? NEWEST), source: 'fallback-table' };
+  return { ...(FALLBACK.find(([pattern]) => pattern.test(model))?.[1] ?? NEWEST), source: 'fallback-table', model };
 }
 
 /** The part of a Models API answer read here; every field may be missing on older servers. */
@@ -63,7 +66,7 @@ export function capabilitiesFromModelsApi(model: string, info: ModelsApiThinking
   const types = info.capabilities?.thinking?.types;
   const effort = info.capabilities?.effort;
   if (!types) {
-    return { ...fallback, maxOutputTokens: info.max_tokens ?? fallback.maxOutputTokens };
+    return { ...fallback, maxOutputTokens: typeof info.max_tokens === 'number' && info.max_tokens > 0 ? info.max_tokens : fallback.maxOutputTokens };
   }
   return {
     adaptive: types.adaptive?.supported === true,
@@ -73,6 +76,7 @@ export function capabilitiesFromModelsApi(model: string, info: ModelsApiThinking
     defaultEffort: fallback.defaultEffort,
     maxOutputTokens: typeof info.max_tokens === 'number' && info.max_tokens > 0 ? info.max_tokens : fallback.maxOutputTokens,
     source: 'models-api',
+    model,
   };
 }
 
@@ -94,6 +98,8 @@ export interface ResolvedThinking {
   mode: ThinkingMode;
   /** One line per choice the model does not take, said once. */
   notices: string[];
+  /** Where the model's capabilities came from, for the log. */
+  source: ThinkingCapabilities['source'];
 }
 
 /** `marathon.maxTokens`, or 64,000, within the model's output cap. */
@@ -109,6 +115,9 @@ export function maxTokensFor(choice: Pick<ThinkingChoice, 'maxTokens'>, caps: Th
 export function resolveThinking(model: string, choice: ThinkingChoice, caps: ThinkingCapabilities): ResolvedThinking {
   const notices: string[] = [];
   const maxTokens = maxTokensFor(choice, caps);
+  if (choice.maxTokens !== undefined && choice.maxTokens > maxTokens) {
+    notices.push(`${model} writes at most ${maxTokens.toLocaleString('en-US')} tokens per answer; marathon.maxTokens is lowered to that.`);
+  }
   let mode = choice.thinking;
   if (mode === 'off' && !caps.disabled) {
     notices.push(`${model} always thinks; thinking stays on (adaptive).`);
@@ -160,7 +169,7 @@ export function resolveThinking(model: string, choice: ThinkingChoice, caps: Thi
   } else if (choice.effort !== 'default') {
     notices.push(`${model} takes no effort level; "${choice.effort}" is ignored.`);
   }
-  return { thinking, effort, maxTokens, mode, notices };
+  return { thinking, effort, maxTokens, mode, notices, source: caps.source };
 }
 
 /** Adds the thinking, effort and binding beta to a request body (kept stable per conversation, §5). */

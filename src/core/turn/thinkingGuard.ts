@@ -43,10 +43,12 @@ export class ThinkingGuard {
   }
 
   /** At the start of a turn: the fallback notices of the thinking choice, once each, and a rules change. */
-  beforeTurn(ctx: Pick<TurnContext, 'emit'>, resolved: ResolvedThinking | undefined): void {
+  beforeTurn(ctx: Pick<TurnContext, 'emit' | 'logger'>, resolved: ResolvedThinking | undefined): void {
     for (const notice of resolved?.notices ?? []) {
+      // Each notice names its model, so a conversation hears it once per model, not on every turn.
       if (!this.noticesShown.has(notice)) {
         this.noticesShown.add(notice);
+        ctx.logger.info(`[Thinking] ${notice} (capabilities from ${resolved?.source === 'models-api' ? 'the Models API' : "Marathon's model table"})`);
         ctx.emit({ type: 'notice', level: 'info', message: notice });
       }
     }

@@ -1,16 +1,17 @@
-// What each model can do, learnt once per model from the Models API: its context window and whether
-// it supports server-side compaction. Until a probe answers, the defaults stand.
+// What each model can do, learnt once per model from the Models API: its context window, whether it
+// supports server-side compaction, and how it thinks. Until a probe answers, the defaults stand.
 import type { Logger } from '../../core/ports';
 import type { MessagesClient } from '../../core/session';
 import { describeError } from '../../core/errorText';
 import { ON_DEMAND_BETA } from '../../core/betas';
+import { capabilitiesFromModelsApi, fallbackCapabilities, type ModelsApiThinking, type ThinkingCapabilities } from '../../core/turn/thinking';
 
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
 
 /** The part of a Models API answer Marathon reads; older servers omit the capabilities. */
-interface ModelInfo {
+interface ModelInfo extends ModelsApiThinking {
   max_input_tokens?: number | null;
-  capabilities?: {
+  capabilities?: ModelsApiThinking['capabilities'] & {
     context_management?: { compact_20260112?: { supported?: boolean }; clear_tool_uses_20250919?: { supported?: boolean }; clear_thinking_20251015?: { supported?: boolean } };
     /** On-demand compaction; reported only to a request that carries its beta header. */
     compaction?: { summarize?: { supported?: boolean } } | null;
@@ -24,6 +25,7 @@ export class ModelCapabilities {
   private readonly contextEditingUnsupported = new Set<string>();
   private readonly clearThinkingUnsupported = new Set<string>();
   private readonly onDemandUnsupported = new Set<string>();
+  private readonly thinking = new Map<string, ThinkingCapabilities>();
 
   constructor(
     private readonly logger: Logger,
@@ -52,6 +54,11 @@ export class ModelCapabilities {
     return !this.contextEditingUnsupported.has(model);
   }
 
+  /** The thinking types, efforts and output cap the Models API reported, else the fallback table's row. */
+  thinkingCapabilities(model: string): ThinkingCapabilities {
+    return this.thinking.get(model) ?? fallbackCapabilities(model);
+  }
+
   /**
    * Asks the Models API about `model`, once per model; failures keep the defaults. Every caller gets
    * the same answer: one that comes while the first probe is on its way waits for it rather than
@@ -75,6 +82,11 @@ export class ModelCapabilities {
         this.contextWindows.set(model, info.max_input_tokens);
         this.logger.debug(`[Models] ${model}: context window ${info.max_input_tokens} tokens`);
       }
+      const thinking = capabilitiesFromModelsApi(model, info);
+      this.thinking.set(model, thinking);
+      this.logger.debug(
+        `[Models] ${model}: thinking ${['adaptive', 'enabled', 'disabled'].filter((type) => thinking[type as 'adaptive']).join('/') || 'none'}, effort ${thinking.efforts.join('/') || 'none'}, output cap ${thinking.maxOutputTokens ?? '?'} (from ${thinking.source === 'models-api' ? 'the Models API' : "Marathon's model table"})`,
+      );
       if (info.capabilities?.context_management?.clear_tool_uses_20250919?.supported === false) {
         this.contextEditingUnsupported.add(model);
         this.logger.info(`[Models] ${model} does not support context editing; tool results stay until compaction`);
