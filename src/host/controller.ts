@@ -221,7 +221,7 @@ export class ChatController extends Disposable {
     }
     switch (message.type) {
       case 'chat/send':
-        await this.send(message.text, message.requestId);
+        await this.send(message.text, message.requestId, message.attachmentIds);
         return;
       case 'chat/retry':
         await this.track(message.requestId, (active) => active.retryLast());
@@ -323,8 +323,11 @@ export class ChatController extends Disposable {
     }
   }
 
-  /** Sends a message in the active conversation; commands that send get an id of the host's. */
-  async send(text: string, requestId = hostRequestId()): Promise<void> {
+  /**
+   * Sends a message in the active conversation; commands that send get an id of the host's.
+   * `attachmentIds`: the chips the view showed, which the message carries exactly (absent: all pending).
+   */
+  async send(text: string, requestId = hostRequestId(), attachmentIds?: readonly string[]): Promise<void> {
     if (text.trim().length === 0) {
       this.views.notice('info', 'Type a message first.');
       return;
@@ -346,9 +349,23 @@ export class ChatController extends Disposable {
       });
       return;
     }
+    if (attachmentIds !== undefined && this.workspaceContext) {
+      const session = await this.activeSession();
+      if (this.workspaceContext.missingPending(session.id, attachmentIds).length > 0) {
+        // The view showed a chip the host no longer holds: sending without it would drop what the user saw.
+        this.views.broadcast({
+          type: 'chat/refused',
+          requestId,
+          message: 'An attachment shown above the prompt is no longer there, so nothing was sent. Check the attachments and send again; your text is back in the prompt.',
+          draft: text,
+        });
+        this.postAttachments(session.id);
+        return;
+      }
+    }
     await this.track(requestId, (session) =>
       // Attachments leave the prompt only with a message the session accepts.
-      session.send(text, session.generating || text.trim().length === 0 ? undefined : this.workspaceContext?.takePending(session.id)),
+      session.send(text, session.generating || text.trim().length === 0 ? undefined : this.workspaceContext?.takePending(session.id, attachmentIds)),
     );
   }
 
@@ -423,6 +440,7 @@ export class ChatController extends Disposable {
       effort: this.effort.state(this.backend.model()),
       workspaceTrusted: vscode.workspace.isTrusted,
       agent: this.agent?.state(session.id),
+      chips: this.workspaceContext?.chips(session.id) ?? [],
     };
   }
 

@@ -226,6 +226,8 @@ export interface ViewState {
   /** False in Restricted Mode: Apply and other edits are unavailable. */
   workspaceTrusted: boolean;
   agent?: AgentState;
+  /** The active conversation's chips (its pending attachments and pinned files), so a view that loads shows them. */
+  chips: AttachmentChip[];
 }
 
 export type HostCommand = 'setApiKey' | 'selectProvider' | 'openSettings' | 'showLog' | 'openInEditor';
@@ -251,7 +253,11 @@ export interface TurnRequest {
 
 export type ToHost =
   | { type: 'webview/ready' }
-  | ({ type: 'chat/send'; text: string } & TurnRequest)
+  /**
+   * `attachmentIds`: the pending chips the view showed, which are exactly what the message carries
+   * (absent: every pending attachment, for sends that do not come from a view).
+   */
+  | ({ type: 'chat/send'; text: string; attachmentIds?: string[] } & TurnRequest)
   /** Stop the request with this id; a stale stop (that request has ended) is ignored. */
   | { type: 'chat/cancel'; requestId: string }
   | ({ type: 'chat/retry' } & TurnRequest)
@@ -379,6 +385,10 @@ function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 256;
 }
 
+function isIdList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= 1000 && value.every(isId);
+}
+
 function isTurnRequest(message: Record<string, unknown>): boolean {
   return isId(message.requestId) && typeof message.conversationId === 'string' && message.conversationId.length <= 256;
 }
@@ -394,6 +404,7 @@ export function isToHost(value: unknown): value is ToHost {
   }
   switch (message.type) {
     case 'chat/send':
+      return isTurnRequest(message) && typeof message.text === 'string' && (message.attachmentIds === undefined || isIdList(message.attachmentIds));
     case 'chat/editLast':
       return isTurnRequest(message) && typeof message.text === 'string';
     case 'chat/retry':

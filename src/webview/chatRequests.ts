@@ -25,8 +25,9 @@ export class ChatRequests {
     private readonly state: ChatRequestState,
   ) {}
 
-  send(text: string): void {
-    this.post({ type: 'chat/send', text, ...this.turn() });
+  /** `attachmentIds`: the pending chips shown above the prompt, which the message carries. */
+  send(text: string, attachmentIds: string[] = []): void {
+    this.post({ type: 'chat/send', text, attachmentIds, ...this.turn() });
   }
 
   editLast(text: string): void {

@@ -36,6 +36,11 @@ export class ChipRow {
     return this.chips.filter((chip) => chip.pending).length;
   }
 
+  /** The chips the next message carries, as shown. */
+  pendingIds(): string[] {
+    return this.chips.filter((chip) => chip.pending).map((chip) => chip.id);
+  }
+
   set(chips: AttachmentChip[]): void {
     // Keep keyboard focus on the same chip's button when the row is rebuilt.
     const focused = document.activeElement instanceof HTMLButtonElement ? document.activeElement : undefined;

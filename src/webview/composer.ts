@@ -229,7 +229,7 @@ export class Composer {
     if (edit) {
       this.host.requests.editLast(text);
     } else {
-      this.host.requests.send(text);
+      this.host.requests.send(text, this.chips.pendingIds());
     }
     this.editingLast = false;
     this.editChip.hidden = true;

@@ -115,6 +115,8 @@ function onBootstrap(message: Extract<ToWebview, { type: 'state/bootstrap' }>): 
     }
   }
   agentBar.setWaiting(Array.from(waitingTools));
+  // A view that (re)loads shows the attachments waiting for the next message: they are sent with it.
+  composer.setChips(state.chips);
   timeline.reset(state.active.id, state.active.items, state.active.hasOlder, sameConversation ? ui.scroll : undefined);
   if (message.focusItemId !== undefined) {
     timeline.focusItem(message.focusItemId);

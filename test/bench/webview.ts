@@ -75,6 +75,7 @@ function state(all: TimelineItem[], hasOlder: boolean): ViewState {
     compactionMode: 'auto',
     model: 'claude-sonnet-5-5',
     workspaceTrusted: true,
+    chips: [],
   };
 }
 

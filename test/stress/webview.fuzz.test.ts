@@ -186,6 +186,7 @@ function bootstrap(items: TimelineItem[] = [], hasOlder = false): ToWebview {
       compactionMode: 'auto',
       model: 'claude-sonnet-5-5',
       workspaceTrusted: true,
+      chips: [],
     },
   };
 }

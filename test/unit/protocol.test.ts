@@ -39,4 +39,13 @@ suite('isToHost: the host edge checks every field the chat view may send', () =>
     assert.equal(isToHost({ type: 'chat/cancel' }), false);
     assert.equal(isToHost({ type: 'chat/cancel', requestId: 'x'.repeat(300) }), false);
   });
+
+  test('a message names the chips it carries by id, and nothing else passes as a list of them', () => {
+    const turn = { requestId: 'w-1', conversationId: 'c-1' };
+    assert.ok(isToHost({ type: 'chat/send', text: 'hi', attachmentIds: [], ...turn }));
+    assert.ok(isToHost({ type: 'chat/send', text: 'hi', attachmentIds: ['a1', 'a2'], ...turn }));
+    assert.equal(isToHost({ type: 'chat/send', text: 'hi', attachmentIds: 'a1', ...turn }), false);
+    assert.equal(isToHost({ type: 'chat/send', text: 'hi', attachmentIds: [1], ...turn }), false);
+    assert.equal(isToHost({ type: 'chat/send', text: 'hi', attachmentIds: [''], ...turn }), false);
+  });
 });

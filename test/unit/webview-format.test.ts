@@ -102,6 +102,7 @@ suite('webview state', () => {
     compactionMode: 'auto',
     model: 'claude-sonnet-5-5',
     workspaceTrusted: true,
+    chips: [],
   };
 
   test('keeps everything but the timeline from a bootstrap', () => {

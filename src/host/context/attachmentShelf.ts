@@ -1,11 +1,13 @@
 // The chips of each conversation: the attachments waiting for its next message, listed with its
 // pinned files, until the message takes them. Attaching the same thing again replaces its chip.
+// What waits is kept across reloads (pendingAttachments.ts), so the chips shown are what is sent.
 import * as vscode from 'vscode';
 import type { BuiltAttachment } from '../../core/attachments';
 import type { Logger } from '../../core/ports';
 import type { Attachments } from '../../core/session';
 import type { AttachmentChip } from '../../shared/protocol';
 import { Disposable } from '../disposable';
+import type { PendingAttachments } from './pendingAttachments';
 import type { PinStore } from './pins';
 
 export interface PendingAttachment {
@@ -16,19 +18,15 @@ export interface PendingAttachment {
   uri?: string;
 }
 
-interface Pending extends PendingAttachment {
-  id: string;
-}
-
 export class AttachmentShelf extends Disposable {
-  private readonly pending = new Map<string, Pending[]>();
-  private nextId = 1;
   private readonly _onDidChangeAttachments = this._register(new vscode.EventEmitter<string>());
   /** Fires with a conversation id when its chips change. */
   readonly onDidChangeAttachments = this._onDidChangeAttachments.event;
 
   constructor(
     private readonly pins: PinStore,
+    /** The attachments waiting for each conversation's next message, kept in the workspace state. */
+    private readonly pending: PendingAttachments,
     private readonly logger: Logger,
   ) {
     super();
@@ -36,9 +34,9 @@ export class AttachmentShelf extends Disposable {
 
   /** Puts an attachment on the conversation's shelf and returns its chip id. */
   add(conversationId: string, entry: PendingAttachment): string {
-    const list = this.pending.get(conversationId) ?? [];
+    const list = this.pending.get(conversationId);
     const existing = list.findIndex((candidate) => candidate.key === entry.key);
-    const id = existing >= 0 ? list[existing]!.id : `a${this.nextId++}`;
+    const id = existing >= 0 ? list[existing]!.id : this.pending.newId();
     if (existing >= 0) {
       list[existing] = { ...entry, id };
     } else {
@@ -51,7 +49,7 @@ export class AttachmentShelf extends Disposable {
   }
 
   chips(conversationId: string): AttachmentChip[] {
-    const pending = this.pending.get(conversationId) ?? [];
+    const pending = this.pending.get(conversationId);
     const chips: AttachmentChip[] = pending.map((entry) => ({
       ...entry.built.summary,
       id: entry.id,
@@ -71,7 +69,7 @@ export class AttachmentShelf extends Disposable {
     if (chipId.startsWith('pin:')) {
       await this.unpin(conversationId, chipId.slice(4));
     } else {
-      const list = this.pending.get(conversationId) ?? [];
+      const list = this.pending.get(conversationId);
       const entry = list.find((candidate) => candidate.id === chipId);
       this.pending.set(conversationId, list.filter((candidate) => candidate.id !== chipId));
       if (entry?.uri && entry.built.summary.pinned) {
@@ -85,7 +83,7 @@ export class AttachmentShelf extends Disposable {
     if (chipId.startsWith('pin:')) {
       await this.unpin(conversationId, chipId.slice(4));
     } else {
-      const entry = (this.pending.get(conversationId) ?? []).find((candidate) => candidate.id === chipId);
+      const entry = this.pending.get(conversationId).find((candidate) => candidate.id === chipId);
       if (!entry?.uri || entry.built.summary.kind !== 'file') {
         return;
       }
@@ -96,19 +94,30 @@ export class AttachmentShelf extends Disposable {
         entry.built.summary.pinned = true;
         await this.pins.save(conversationId, entry.uri, entry.built);
       }
+      this.pending.set(conversationId, this.pending.get(conversationId));
     }
     this._onDidChangeAttachments.fire(conversationId);
   }
 
-  /** Takes the attachments of the next message: they leave the prompt and join the conversation. */
-  takePending(conversationId: string): Attachments | undefined {
-    const list = this.pending.get(conversationId) ?? [];
+  /**
+   * Takes the attachments of the next message: they leave the prompt and join the conversation.
+   * `ids` (the chips the view showed) takes exactly those; others stay pending, and are shown.
+   */
+  takePending(conversationId: string, ids?: readonly string[]): Attachments | undefined {
+    const all = this.pending.get(conversationId);
+    const list = ids === undefined ? all : all.filter((entry) => ids.includes(entry.id));
     if (list.length === 0) {
       return undefined;
     }
-    this.pending.delete(conversationId);
+    this.pending.set(conversationId, all.filter((entry) => !list.includes(entry)));
     this._onDidChangeAttachments.fire(conversationId);
     return { blocks: list.map((entry) => entry.built.block), summaries: list.map((entry) => ({ ...entry.built.summary })) };
+  }
+
+  /** Chips a view showed that no longer wait for the next message (removed meanwhile, say). */
+  missingPending(conversationId: string, ids: readonly string[]): string[] {
+    const pending = new Set(this.pending.get(conversationId).map((entry) => entry.id));
+    return ids.filter((id) => !pending.has(id));
   }
 
   /** Drops what is kept for a deleted conversation. */
@@ -119,10 +128,12 @@ export class AttachmentShelf extends Disposable {
 
   private async unpin(conversationId: string, uri: string): Promise<void> {
     await this.pins.remove(conversationId, uri);
-    for (const entry of this.pending.get(conversationId) ?? []) {
+    const list = this.pending.get(conversationId);
+    for (const entry of list) {
       if (entry.uri === uri) {
         entry.built.summary.pinned = undefined;
       }
     }
+    this.pending.set(conversationId, list);
   }
 }

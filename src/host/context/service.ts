@@ -30,6 +30,7 @@ import { AttachmentShelf } from './attachmentShelf';
 import { FileIndex, excludePatterns, type IndexRoot } from './fileIndex';
 import { readGitChanges } from './git';
 import { ContextPicker } from './picker';
+import { PendingAttachments } from './pendingAttachments';
 import { PinStore, type PinnedRef } from './pins';
 import { confine, fileProblem, readWorkspaceFile, workspaceLocation } from './reader';
 import type { TerminalRecorder } from './terminal';
@@ -40,7 +41,7 @@ export type { DiagnosticLike } from './workbench';
 export type AttachResult = { ok: true; chipId: string } | { ok: false; problem: AttachmentProblem };
 
 export interface ContextServiceDeps {
-  /** Where pinned files are remembered, per conversation (the extension's workspaceState). */
+  /** Where pinned files and pending attachments are remembered, per conversation (the extension's workspaceState). */
   state: vscode.Memento;
   logger: Logger;
   maxFileBytes: () => number;
@@ -66,7 +67,7 @@ export class ContextService extends Disposable {
   constructor(private readonly deps: ContextServiceDeps) {
     super();
     this.pins = new PinStore(deps);
-    this.shelf = this._register(new AttachmentShelf(this.pins, deps.logger));
+    this.shelf = this._register(new AttachmentShelf(this.pins, new PendingAttachments(deps.state, deps.logger), deps.logger));
     this.onDidChangeAttachments = this.shelf.onDidChangeAttachments;
     this.picker = new ContextPicker({ trusted: () => this.trusted(), terminal: deps.terminal, extra: deps.extra });
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.resetIndex()));
@@ -135,8 +136,13 @@ export class ContextService extends Disposable {
     return this.shelf.togglePin(conversationId, chipId);
   }
 
-  takePending(conversationId: string): Attachments | undefined {
-    return this.shelf.takePending(conversationId);
+  /** `ids`: the chips the view showed, which the message carries exactly (absent: all pending). */
+  takePending(conversationId: string, ids?: readonly string[]): Attachments | undefined {
+    return this.shelf.takePending(conversationId, ids);
+  }
+
+  missingPending(conversationId: string, ids: readonly string[]): string[] {
+    return this.shelf.missingPending(conversationId, ids);
   }
 
   forget(conversationId: string): Promise<void> {
