@@ -503,6 +503,28 @@ suite('Workspace context on request', () => {
     assert.equal(chips().length, 1, 'an empty message does not take the attachments');
     assert.equal((await messageRequests()).length, 0);
   });
+
+  test('a message from the view carries exactly the chips it showed; a shown chip that is gone refuses the send', async () => {
+    const shown = write(`${TMP}/shown.ts`, 'export const shown = 1;\n');
+    const hidden = write(`${TMP}/hidden.ts`, 'export const hidden = 2;\n');
+    const shownResult = await api.context.attachUri(conversationId, shown);
+    assert.ok(shownResult.ok);
+    // Attached after the view last drew its chips (the view has not heard of it yet).
+    await api.context.attachUri(conversationId, hidden);
+    await api.controller.handle({ type: 'chat/send', requestId: 'r-shown', conversationId, text: 'Only what I saw.', attachmentIds: [shownResult.chipId] });
+    const sent = (await lastUserBlocks()).filter((block) => block.startsWith('<file path='));
+    assert.deepEqual(sent.map((block) => /path="([^"]+)"/.exec(block)?.[1]), [`${TMP}/shown.ts`]);
+    assert.deepEqual(chips().map((chip) => chip.label), [`${TMP}/hidden.ts`], 'the unseen attachment waits, now shown');
+    const before = (await messageRequests()).length;
+    await api.controller.handle({ type: 'chat/send', requestId: 'r-gone', conversationId, text: 'With the file I saw.', attachmentIds: [shownResult.chipId] });
+    const refused = view.of('chat/refused').at(-1);
+    assert.equal(refused?.requestId, 'r-gone');
+    assert.equal(refused?.draft, 'With the file I saw.', 'the text goes back to the prompt');
+    assert.equal((await messageRequests()).length, before, 'nothing was sent');
+    assert.equal(chips().length, 1, 'the waiting attachment is still there');
+    const state = await api.controller.viewState();
+    assert.deepEqual(state.chips.map((chip) => chip.label), [`${TMP}/hidden.ts`], 'a view that loads now shows it');
+  });
 });
 
 suite('Workspace context: picker speed on a large workspace', () => {
