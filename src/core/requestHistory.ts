@@ -2,7 +2,7 @@
 // Everything older stays on disk for the user to scroll; it is never sent again.
 import { hasToolUse, isToolResult, isToolUse, mergeRoles, repairToolPairs } from './messageRules';
 import type { ConversationRecord, StoredBlock } from './records';
-import { withoutThinking } from './thinking';
+import { withoutThinking } from './thinkingBlocks';
 
 export interface ApiMessage {
   role: 'user' | 'assistant';
@@ -49,7 +49,7 @@ function lastLiveCompactionIndex(content: readonly StoredBlock[]): number {
  * whitespace ("... must contain non-whitespace text"). The API itself sends such blocks, often "\n\n"
  * before a tool call; the record keeps them, the request leaves them out.
  */
-export function isBlankText(block: StoredBlock): boolean {
+function isBlankText(block: StoredBlock): boolean {
   return block.type === 'text' && (typeof block.text !== 'string' || block.text.trim() === '');
 }
 

@@ -6,7 +6,7 @@ import { hasToolUse } from './messageRules';
 import { RequestHistory } from './requestHistory';
 import { silentLogger, type ConversationStore, type Logger, type ToolHost } from './ports';
 import { isToolResultRecord, textOf, type ConversationRecord, type StoredBlock, type UsageFigures } from './records';
-import { hasThinking } from './thinking';
+import { hasThinking } from './thinkingBlocks';
 import { assistantItem, timelineItem, toolItem } from './timeline';
 import { priceFor, usageFigures } from './usage';
 import { CompactionPolicy } from './turn/compaction';

@@ -1,8 +1,8 @@
 // Maps stored records to what the chat view shows. Records the user never sees map to nothing.
 import type { TimelineItem, ToolStatus } from '../shared/protocol';
 import { isToolResultRecord, textOf, toolResultText, typedText, type ConversationRecord, type StoredBlock } from './records';
-import { thinkingView } from './thinking';
-import { clip, describeToolCall, isToolName, toolKind } from './tools';
+import { thinkingView } from './thinkingBlocks';
+import { clip, describeToolCall, isToolName, toolKind } from './agentTools';
 
 export type ToolItem = Extract<TimelineItem, { kind: 'tool' }>;
 

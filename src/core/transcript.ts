@@ -3,7 +3,7 @@
 import type { SearchHit } from '../shared/protocol';
 import type { ConversationIndexEntry, ConversationStore } from './ports';
 import { textOf, typedText, type ConversationRecord } from './records';
-import { thinkingText } from './thinking';
+import { thinkingText } from './thinkingBlocks';
 
 export interface TranscriptOptions {
   /** Include the readable thinking of each answer (left out unless the user asks for it). */

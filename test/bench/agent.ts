@@ -10,7 +10,7 @@ import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/
 import type { StoredBlock, UsageFigures } from '../../src/core/records';
 import { ConversationSession, type SessionSettings } from '../../src/core/session';
 import { JsonlConversationStore } from '../../src/core/store';
-import { TOOL_DEFINITIONS, TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_DEFINITIONS, TOOL_NAMES } from '../../src/core/agentTools';
 import { withCacheBreakpoints } from '../../src/core/turn/request';
 import { costOf, priceFor, usageFigures } from '../../src/core/usage';
 import type { EmulatorControl } from '../emulator/control';

@@ -21,7 +21,7 @@ import {
   lineRange,
   replaceExactlyOnce,
   validateToolInput,
-} from '../../src/core/tools';
+} from '../../src/core/agentTools';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import type { ExpectationResult, ScriptedReply } from '../emulator/types';
 

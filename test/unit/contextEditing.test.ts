@@ -9,7 +9,7 @@ import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { timelineItems } from '../../src/core/timeline';
-import { AGENT_SUMMARY_SECTIONS, TOOL_NAMES } from '../../src/core/tools';
+import { AGENT_SUMMARY_SECTIONS, TOOL_NAMES } from '../../src/core/agentTools';
 import { CLEAR_AT_LEAST_TOKENS, CONTEXT_MANAGEMENT_BETA, KEEP_TOOL_USES, ToolResultClearing } from '../../src/core/turn/contextEditing';
 import { buildTurnRequest, type CompactionState } from '../../src/core/turn/request';
 import { snapshotSettings } from '../../src/core/turn/settingsSnapshot';

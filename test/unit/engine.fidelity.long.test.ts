@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/core/ports';
 import type { StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_NAMES } from '../../src/core/agentTools';
 import type { ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { seededRandom } from '../stress/random';

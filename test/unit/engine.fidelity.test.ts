@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_NAMES } from '../../src/core/agentTools';
 import { compactionCostOf, priceFor } from '../../src/core/usage';
 import type { ConfigPatch, Fault, ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';

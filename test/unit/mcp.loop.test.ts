@@ -7,7 +7,7 @@ import { createClient } from '../../src/core/client';
 import { silentLogger, type ExternalToolDefinition, type ToolCall, type ToolHost, type ToolOutcome, type ToolRunContext } from '../../src/core/ports';
 import { ConversationSession, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_NAMES } from '../../src/core/agentTools';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import type { ExpectationResult, ScriptedReply } from '../emulator/types';
 

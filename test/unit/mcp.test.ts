@@ -3,12 +3,12 @@
 // and the SDK client against the real everything server over stdio.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { MissingInputError, inputsUsed, mergeConfigs, parseEnvFile, parseMcpConfig, parseMcpJson, resolveSpec, type StdioSpec } from '../../src/host/mcp/config';
+import { MissingInputError, inputsUsed, mergeConfigs, parseEnvFile, parseMcpConfig, parseMcpJson, resolveSpec, type StdioSpec } from '../../src/host/mcp/serverConfig';
 import { McpConnection } from '../../src/host/mcp/connection';
 import { defaultValues, elicitationFields, parseFieldValue } from '../../src/host/mcp/elicitation';
 import { MAX_IMAGE_BASE64, convertCallResult } from '../../src/host/mcp/results';
 import { API_TOOL_NAME, assignToolNames, baseToolName, sanitizeInputSchema } from '../../src/host/mcp/toolNames';
-import { TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_NAMES } from '../../src/core/agentTools';
 
 const EVERYTHING = path.join(__dirname, '..', '..', '..', 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from '../../src/core/betas';
 import type { ApiMessage } from '../../src/core/requestHistory';
 import type { StoredBlock } from '../../src/core/records';
-import { AGENT_COMPACTION_INSTRUCTIONS } from '../../src/core/tools';
+import { AGENT_COMPACTION_INSTRUCTIONS } from '../../src/core/agentTools';
 import { buildOnDemandRequest, buildTurnRequest, type CompactionState, type RequestSource } from '../../src/core/turn/request';
 import { snapshotSettings, type SessionSettings } from '../../src/core/turn/settingsSnapshot';
 

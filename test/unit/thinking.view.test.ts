@@ -2,7 +2,7 @@
 // blocks and progress updates from stored blocks; the streamed state and its one-line label.
 
 import * as assert from 'node:assert/strict';
-import { thinkingText, thinkingView, withoutThinking } from '../../src/core/thinking';
+import { thinkingText, thinkingView, withoutThinking } from '../../src/core/thinkingBlocks';
 import { timelineItem } from '../../src/core/timeline';
 import { transcriptMarkdown } from '../../src/core/transcript';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';

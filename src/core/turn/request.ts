@@ -4,7 +4,7 @@ import { MIN_TRIGGER_TOKENS, ON_DEMAND_BETA, THRESHOLD_BETA } from '../betas';
 import type { ApiMessage } from '../requestHistory';
 import type { ExternalToolDefinition } from '../ports';
 import type { StoredBlock } from '../records';
-import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../tools';
+import { AGENT_COMPACTION_INSTRUCTIONS, TOOL_DEFINITIONS, isToolName, type ToolDefinition } from '../agentTools';
 import type { SettingsSnapshot } from './settingsSnapshot';
 import { MIN_BUDGET_TOKENS, applyThinking, fallbackCapabilities, resolveThinking, type ResolvedThinking, type ThinkingCapabilities } from './thinking';
 
@@ -144,13 +144,13 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
 }
 
 /** Opens the text that stands in for a summary block where compaction is off. */
-export const SUMMARY_PREAMBLE = 'Summary of the earlier conversation: ';
+const SUMMARY_PREAMBLE = 'Summary of the earlier conversation: ';
 
 /**
  * The messages with the latest summary as plain text at the start of the first user message (a user
  * message of its own when the conversation resumes with an answer), and no compaction block left.
  */
-export function withSummaryAsText(messages: readonly ApiMessage[]): ApiMessage[] {
+function withSummaryAsText(messages: readonly ApiMessage[]): ApiMessage[] {
   let summary: string | undefined;
   const out: ApiMessage[] = [];
   for (const message of messages) {
@@ -180,7 +180,7 @@ export function withSummaryAsText(messages: readonly ApiMessage[]): ApiMessage[]
 }
 
 /** The summary's room: several thousand tokens, as the docs advise (reference §1.4). */
-export const MIN_SUMMARY_TOKENS = 4096;
+const MIN_SUMMARY_TOKENS = 4096;
 
 /**
  * The on-demand compaction request of `messages` (the history without the messages kept after the
@@ -244,7 +244,7 @@ export function keepBudgetBelow(body: RequestBody, reserve: number): void {
  * cannot end with trailing whitespace"); an on-demand request can end on an answer. The copy sent is
  * trimmed at its end (a block left empty goes, and a message left empty too); the record stays as received.
  */
-export function withoutTrailingWhitespace(messages: readonly ApiMessage[]): ApiMessage[] {
+function withoutTrailingWhitespace(messages: readonly ApiMessage[]): ApiMessage[] {
   const last = messages.at(-1);
   if (last?.role !== 'assistant') {
     return [...messages];

@@ -5,7 +5,7 @@ import { hasToolUse } from '../messageRules';
 import type { ToolCall, ToolOutcome } from '../ports';
 import type { ConversationRecord, StoredBlock, ToolRun } from '../records';
 import { toolItem, withToolResult, type ToolItem } from '../timeline';
-import { isToolName, validateToolInput } from '../tools';
+import { isToolName, validateToolInput } from '../agentTools';
 import { agentActive, newRecordId, type AssistantRecord, type TurnContext } from './context';
 import { describeError, loggableError } from '../errorText';
 

@@ -10,7 +10,7 @@ import type { ConversationRecord } from '../../core/records';
 import type { AgentState, ToHost } from '../../shared/protocol';
 import type { ProposalManager } from '../apply';
 import { readAgentSettings } from '../config';
-import type { McpTools } from '../mcp/tools';
+import type { McpTools } from '../mcp/mcpTools';
 import { AgentToolHost } from './toolHost';
 
 export type AgentMessage = Extract<ToHost, { type: 'settings/setMode' | 'tool/approve' | 'tool/refuse' | 'tools/setAutoApprove' | 'checkpoint/restore' }>;

@@ -66,7 +66,7 @@ class HeadTail {
 }
 
 /** Kills the process group of `child` (and so every process it started). */
-export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (child.pid === undefined) {
     return;
   }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isBinary } from '../../core/attachments';
-import { clip, globToRegExp } from '../../core/tools';
+import { clip, globToRegExp } from '../../core/agentTools';
 import { labelOf } from './paths';
 
 const RG_CANDIDATES = ['node_modules/@vscode/ripgrep/bin', 'node_modules.asar.unpacked/@vscode/ripgrep/bin'];

@@ -10,9 +10,9 @@ import type { ChatController } from '../controller';
 import { workspaceLocation } from './reader';
 import type { AttachResult, ContextService, DiagnosticLike } from './service';
 
-export const EXPLAIN_PROMPT = 'Explain this code: what it does, how it works, and anything surprising in it.';
+const EXPLAIN_PROMPT = 'Explain this code: what it does, how it works, and anything surprising in it.';
 
-export function fixPrompt(where: string, diagnostic: DiagnosticLike): string {
+function fixPrompt(where: string, diagnostic: DiagnosticLike): string {
   return (
     `Fix this problem in ${where} (line ${diagnostic.range.start.line + 1}): ${diagnostic.message.split('\n')[0]}\n` +
     'Reply with the fix as a unified diff in a ```diff block that I can apply to the file, then explain it in a sentence or two.'

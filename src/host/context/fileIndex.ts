@@ -322,7 +322,7 @@ function indexedPath(entry: Entry): IndexedPath {
 let ripgrepPath: string | null | undefined;
 
 /** VS Code ships ripgrep for its own search; the path differs between desktop and server builds. */
-export function findRipgrep(): string | null {
+function findRipgrep(): string | null {
   if (ripgrepPath !== undefined) {
     return ripgrepPath;
   }

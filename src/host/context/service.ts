@@ -29,7 +29,7 @@ import type { ContextItemSource } from '../mcp/promptBox';
 import { AttachmentShelf } from './attachmentShelf';
 import { FileIndex, excludePatterns, type IndexRoot } from './fileIndex';
 import { readGitChanges } from './git';
-import { ContextPicker } from './picker';
+import { ContextPicker } from './contextPicker';
 import { PendingAttachments } from './pendingAttachments';
 import { PinStore, type PinnedRef } from './pins';
 import { confine, fileProblem, readWorkspaceFile, workspaceLocation } from './reader';

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { readFile } from 'node:fs/promises';
-import { parseEnvFile, type ServerSpec } from './config';
+import { parseEnvFile, type ServerSpec } from './serverConfig';
 import type { McpCallResult } from './results';
 import type { McpToolInfo } from './toolNames';
 import { describeError } from '../../core/errorText';

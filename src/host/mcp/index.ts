@@ -5,7 +5,7 @@ import type { Logger } from '../../core/ports';
 import { McpServerManager, type McpManagerDeps } from './manager';
 import { McpPromptBox } from './promptBox';
 import { showServersPick } from './serversPick';
-import { McpTools } from './tools';
+import { McpTools } from './mcpTools';
 
 export class McpService implements vscode.Disposable {
   readonly manager: McpServerManager;

@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/ports';
-import type { InputDefinition, McpConfig, ServerDefinition } from './config';
+import type { InputDefinition, McpConfig, ServerDefinition } from './serverConfig';
 import type { McpConnection, PromptInfo, ResourceInfo } from './connection';
 import { showElicitForm, type ElicitAnswer } from './elicitForm';
 import { loadMcpRuntime } from './load';

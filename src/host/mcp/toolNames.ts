@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 /** The API's rule for a client tool's name (the Messages API reference; the SDK types leave it a string). */
 export const API_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_NAME = 64;
-export const SEPARATOR = '__';
+const SEPARATOR = '__';
 const MAX_DESCRIPTION = 4000;
 
 /** One tool of one server, as the server listed it. */
@@ -95,9 +95,4 @@ export function sanitizeInputSchema(schema: unknown): Record<string, unknown> & 
     delete out['required'];
   }
   return { type: 'object', ...out };
-}
-
-/** Whether a tool name has the MCP shape (Marathon's own tools never hold the separator). */
-export function isMcpToolName(name: string): boolean {
-  return name.includes(SEPARATOR);
 }

@@ -2,7 +2,7 @@
 // without asking (the user allowed the tool or the server for this conversation, or always), and one
 // call: sent to its server with a timeout, answered with what the model reads, never thrown.
 import type { ExternalToolDefinition, Logger, ToolCall, ToolOutcome } from '../../core/ports';
-import { TOOL_NAMES } from '../../core/tools';
+import { TOOL_NAMES } from '../../core/agentTools';
 import type { McpServerManager } from './manager';
 import { convertCallResult } from './results';
 import { addAlwaysAllow, readMcpSettings } from './settings';

@@ -49,8 +49,6 @@ export interface McpConfig {
   problems: string[];
 }
 
-export const EMPTY_CONFIG: McpConfig = { servers: [], inputs: [], problems: [] };
-
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
