@@ -180,7 +180,7 @@ function withSummaryAsText(messages: readonly ApiMessage[]): ApiMessage[] {
 }
 
 /** The summary's room: several thousand tokens, as the docs advise (reference §1.4). */
-const MIN_SUMMARY_TOKENS = 4096;
+export const MIN_SUMMARY_TOKENS = 4096;
 
 /**
  * The on-demand compaction request of `messages` (the history without the messages kept after the
