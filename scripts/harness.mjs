@@ -103,6 +103,9 @@ export function platformTestEnv(emulatorUrl) {
     AWS_SHARED_CREDENTIALS_FILE: path.join(empty, 'aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_BEARER_TOKEN_BEDROCK: '',
+    // Bedrock's client reads its endpoint here when `marathon.bedrock.baseUrl` is empty (as a VPC
+    // endpoint would be set), so the e2e test needs no setting besides what Select Provider writes.
+    ANTHROPIC_BEDROCK_BASE_URL: emulatorUrl,
     GCE_METADATA_HOST: new URL(emulatorUrl).host,
     METADATA_SERVER_DETECTION: 'assume-present',
     CLOUDSDK_CONFIG: path.join(empty, 'gcloud'),

@@ -4,7 +4,7 @@
 // region that does not serve the model, a model not enabled in the account).
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
-import { DEFAULT_MODELS, DEFAULT_REGIONS, PROVIDER_LABELS, isProviderId, type ProviderId } from '../core/providers';
+import { DEFAULT_MODELS, DEFAULT_REGIONS, PROVIDER_IDS, PROVIDER_LABELS, isProviderId, type ProviderId } from '../core/providers';
 import { loadEngine } from './engineLoader';
 import { readProviderSettings, regionOf, type ProviderSettings } from './providerConfig';
 import type { ProviderService } from './backend/providers';
@@ -133,6 +133,29 @@ async function writeSettings(choice: ProviderChoice): Promise<void> {
   }
 }
 
+/**
+ * How many steps the walkthrough has for a provider (and its sign-in), counting the provider itself, so
+ * each step is titled "(2/5)". Foundry with Entra ID asks for no key; until the sign-in is chosen, the
+ * longest path is shown.
+ */
+export function walkthroughSteps(provider: ProviderId, authentication?: string): number {
+  switch (provider) {
+    case 'anthropic':
+      return 2; // provider, model
+    case 'bedrock':
+      return 5; // provider, sign-in, profile or key, region, model
+    case 'vertex':
+      return 4; // provider, project, location, model
+    case 'foundry':
+      return authentication === 'entraId' ? 4 : 5; // provider, resource, sign-in, [key], model
+  }
+}
+
+/** "Marathon: Select Provider (2/5) · Amazon Bedrock". */
+export function stepTitle(step: number, total: number, provider?: ProviderId): string {
+  return `Marathon: Select Provider (${step}/${total})${provider ? ` · ${PROVIDER_LABELS[provider]}` : ''}`;
+}
+
 /** The walkthrough: provider, then each setting it needs, prefilled with the current values. */
 async function askChoice(providers: ProviderService): Promise<ProviderChoice | undefined> {
   const current = providers.settings();
@@ -148,22 +171,28 @@ async function askChoice(providers: ProviderService): Promise<ProviderChoice | u
         foundry: 'Claude in your Azure AI Foundry resource; a key or Microsoft Entra ID',
       }[id],
     })),
-    { title: 'Marathon: Select Provider (1/…)', placeHolder: 'Where should Marathon reach Claude?', ignoreFocusOut: true },
+    // Before the provider is known, the longest path counts the steps; the next step counts its own.
+    { title: stepTitle(1, Math.max(...PROVIDER_IDS.map((id) => walkthroughSteps(id)))), placeHolder: 'Where should Marathon reach Claude?', ignoreFocusOut: true },
   );
   if (!picked || !isProviderId(picked.id)) {
     return undefined;
   }
   const provider = picked.id;
   const same = current.provider === provider ? current : undefined;
+  let step = 1;
+  let total = walkthroughSteps(provider);
+  const title = (): string => stepTitle(++step, total, provider);
   const ask = (prompt: string, value: string, placeHolder?: string, password = false): Thenable<string | undefined> =>
-    vscode.window.showInputBox({ title: `Marathon: ${PROVIDER_LABELS[provider]}`, prompt, value, placeHolder, password, ignoreFocusOut: true });
+    vscode.window.showInputBox({ title: title(), prompt, value, placeHolder, password, ignoreFocusOut: true });
+  const signIn = (platform: 'bedrock' | 'foundry') =>
+    vscode.window.showQuickPick(AUTH_CHOICES[platform], { title: title(), placeHolder: 'How should Marathon sign in?', ignoreFocusOut: true });
   const choice: ProviderChoice = { provider };
   switch (provider) {
     case 'anthropic':
       break;
     case 'bedrock': {
       const bedrock = same?.provider === 'bedrock' ? same : undefined;
-      const auth = await vscode.window.showQuickPick(AUTH_CHOICES.bedrock, { title: 'Marathon: Amazon Bedrock sign-in', ignoreFocusOut: true });
+      const auth = await signIn('bedrock');
       if (!auth) {
         return undefined;
       }
@@ -206,11 +235,12 @@ async function askChoice(providers: ProviderService): Promise<ProviderChoice | u
         return undefined;
       }
       choice.resource = resource.trim();
-      const auth = await vscode.window.showQuickPick(AUTH_CHOICES.foundry, { title: 'Marathon: Microsoft Foundry sign-in', ignoreFocusOut: true });
+      const auth = await signIn('foundry');
       if (!auth) {
         return undefined;
       }
       choice.authentication = auth.id;
+      total = walkthroughSteps(provider, auth.id);
       if (auth.id === 'apiKey') {
         choice.apiKey = (await ask('Paste your Foundry API key. Marathon keeps it in VS Code’s secret storage.', '', '', true))?.trim();
         if (!choice.apiKey) {
