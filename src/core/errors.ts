@@ -2,6 +2,7 @@
 // Loaded with the SDK on first use, never during activation.
 import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { ErrorKind } from '../shared/protocol';
+import { DEFAULT_UNREACHABLE } from './endpoint';
 import { platformProblem } from './platformErrors';
 
 export interface ClassifiedError {
@@ -85,7 +86,11 @@ function sdkShouldRetry(error: ApiErrorShape, status: number): boolean {
 
 const CONTEXT_LIMIT = /input length and `?max_tokens`? exceed context limit: (\d+) \+ (\d+) > (\d+)/;
 
-export function classifyError(raw: unknown): ClassifiedError {
+/**
+ * `unreachable` is the sentence for a connection that could not be made: only the host knows what
+ * serves the turn (the demo backend, a base URL, a cloud platform), and so what the user should check.
+ */
+export function classifyError(raw: unknown, unreachable: string = DEFAULT_UNREACHABLE): ClassifiedError {
   if (typeof raw !== 'object' || raw === null) {
     return { kind: 'unknown', message: String(raw), retryable: false };
   }
@@ -104,7 +109,7 @@ export function classifyError(raw: unknown): ClassifiedError {
     return { kind: 'connection', message: 'The request to the API timed out.', retryable: true };
   }
   if (raw instanceof APIConnectionError) {
-    return { kind: 'connection', message: 'Could not reach the API. Check your network and the API base URL setting (marathon.apiBaseUrl).', retryable: true };
+    return { kind: 'connection', message: unreachable, retryable: true };
   }
   // The SDK's stream wraps the parse error in an AnthropicError whose `cause` it is.
   if (raw instanceof SyntaxError || (raw as { cause?: unknown }).cause instanceof SyntaxError) {
@@ -167,7 +172,7 @@ function classifyStatus(status: number, apiMessage: string, base: Pick<Classifie
       if (limit) {
         // The prompt fits, the prompt plus `max_tokens` does not: a smaller `max_tokens` or a compaction makes it fit.
         const contextLimit = { inputTokens: Number(limit[1]), maxTokens: Number(limit[2]), limit: Number(limit[3]) };
-        return { ...base, kind: 'contextWindow', message: 'The conversation and the answer’s room (`marathon.maxTokens`) no longer fit the model’s context window.', retryable: false, contextLimit };
+        return { ...base, kind: 'contextWindow', message: 'The conversation and the answer’s room (the marathon.maxTokens setting) no longer fit the model’s context window.', retryable: false, contextLimit };
       }
       if (/prompt is too long|context window|model_context_window_exceeded|too many tokens/i.test(apiMessage)) {
         return { ...base, kind: 'contextWindow', message: 'The conversation no longer fits the model’s context window.', retryable: false };

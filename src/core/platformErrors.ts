@@ -49,25 +49,25 @@ export function platformProblem(raw: unknown): PlatformProblem | undefined {
   // AWS SSO: the token cache under ~/.aws/sso/cache is past its expiry or missing.
   // Every SSO failure of the AWS providers ends with "To refresh this SSO session run 'aws sso login'".
   if (/SSO session (associated with this profile )?(has expired|is invalid)|SSO session token associated with profile|Token is expired|refresh this SSO session/i.test(text)) {
-    return { kind: 'ssoExpired', message: 'Your AWS SSO session has expired. Run `aws sso login` (with `--profile` if you use one), then try again.' };
+    return { kind: 'ssoExpired', message: 'Your AWS SSO session has expired. Run “aws sso login” (with “--profile” if you use one), then try again.' };
   }
   if (/Could not load credentials from any providers|Failed to resolve AWS credentials/i.test(text)) {
     return {
       kind: 'noCredentials',
       message:
-        'No AWS credentials were found. Sign in with `aws sso login` or `aws configure`, set `marathon.bedrock.profile` (or AWS_PROFILE), or run “Marathon: Select Provider” to use a Bedrock API key.',
+        'No AWS credentials were found. Sign in with “aws sso login” or “aws configure”, set marathon.bedrock.profile (or AWS_PROFILE), or run “Marathon: Select Provider” to use a Bedrock API key.',
     };
   }
   if (/Profile \S+ was not found|could not be found in shared credentials file/i.test(text)) {
-    return { kind: 'noCredentials', message: 'The AWS profile in `marathon.bedrock.profile` is not in your AWS config. Check the name, or leave it empty for the default chain.' };
+    return { kind: 'noCredentials', message: 'The AWS profile in marathon.bedrock.profile is not in your AWS config. Check the name, or leave it empty for the default chain.' };
   }
   if (/Could not load the default credentials|Failed to acquire Google OAuth credentials/i.test(text)) {
-    return { kind: 'noCredentials', message: 'No Google Application Default Credentials were found. Run `gcloud auth application-default login`, then try again.' };
+    return { kind: 'noCredentials', message: 'No Google Application Default Credentials were found. Run “gcloud auth application-default login”, then try again.' };
   }
   if (/azureADTokenProvider|CredentialUnavailableError|DefaultAzureCredential/i.test(text)) {
     return {
       kind: 'noCredentials',
-      message: 'No Microsoft Entra ID sign-in was found. Run `az login`, or run “Marathon: Select Provider” to use a Foundry API key instead.',
+      message: 'No Microsoft Entra ID sign-in was found. Run “az login”, or run “Marathon: Select Provider” to use a Foundry API key instead.',
     };
   }
   if (status === undefined) {
@@ -79,7 +79,7 @@ export function platformProblem(raw: unknown): PlatformProblem | undefined {
   }
   // Foundry: the deployment name is the model setting.
   if (status === 404 && /DeploymentNotFound|deployment .*does not exist/i.test(text)) {
-    return { kind: 'modelNotEnabled', message: 'This Foundry resource has no deployment with that name. Deploy the model in Foundry, or set `marathon.foundry.model` to the deployment name.' };
+    return { kind: 'modelNotEnabled', message: 'This Foundry resource has no deployment with that name. Deploy the model in Foundry, or set marathon.foundry.model to the deployment name.' };
   }
   // Bedrock answers an id it does not serve in this region with a ValidationException; Vertex AI with a
   // 404 naming the location.
@@ -87,13 +87,13 @@ export function platformProblem(raw: unknown): PlatformProblem | undefined {
     (status === 400 && /provided model identifier is invalid|not (supported|available) in (this|the) region|isn't supported in this region/i.test(text)) ||
     (status === 404 && /Publisher Model .* not found|locations\/[^/\s]+\/publishers/i.test(text))
   ) {
-    return { kind: 'wrongRegion', message: 'This model is not served in the chosen region. Choose a region that offers it (or an inference profile such as `us.` or `global.`).' };
+    return { kind: 'wrongRegion', message: 'This model is not served in the chosen region. Choose a region that offers it (or an inference profile such as “us.” or “global.”).' };
   }
   if ((status === 401 || status === 403) && /security token included in the request is invalid|signature we calculated does not match|UnrecognizedClient|expired token|ExpiredToken/i.test(text)) {
-    return { kind: 'badCredentials', message: 'AWS refused the credentials: they are invalid or expired. Refresh them (`aws sso login`, `aws configure`), then try again.' };
+    return { kind: 'badCredentials', message: 'AWS refused the credentials: they are invalid or expired. Refresh them (“aws sso login”, “aws configure”), then try again.' };
   }
   if (status === 401 && /UNAUTHENTICATED|invalid authentication credentials|OAuth/i.test(text)) {
-    return { kind: 'badCredentials', message: 'Google refused the credentials. Run `gcloud auth application-default login`, then try again.' };
+    return { kind: 'badCredentials', message: 'Google refused the credentials. Run “gcloud auth application-default login”, then try again.' };
   }
   return undefined;
 }

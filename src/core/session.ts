@@ -39,6 +39,8 @@ export interface SessionDeps {
   idleTimeoutMs?: number;
   /** The same while a compaction block is open: the server sends nothing but pings while it summarizes. */
   compactionIdleTimeoutMs?: number;
+  /** What to tell the user when the endpoint cannot be reached (the host knows what serves the turn). */
+  unreachable?: () => string;
   /** Records read at open to show the last screen. */
   tailSize?: number;
   /** Fresh copies of the pinned files, re-sent verbatim after every compaction. */
@@ -79,7 +81,7 @@ export class ConversationSession {
     private readonly view: TranscriptView,
   ) {
     this.logger = deps.logger ?? silentLogger;
-    this.transport = new Transport(deps.client, { ...DEFAULT_RETRY, ...deps.retry }, this.logger, deps.idleTimeoutMs, deps.compactionIdleTimeoutMs);
+    this.transport = new Transport(deps.client, { ...DEFAULT_RETRY, ...deps.retry }, this.logger, deps.idleTimeoutMs, deps.compactionIdleTimeoutMs, deps.unreachable);
     this.compaction = new CompactionPolicy({ transport: this.transport, pinnedBlocks: deps.pinnedBlocks });
     this.thinking = new ThinkingGuard(deps.systemPrompt);
   }
@@ -361,7 +363,7 @@ export class ConversationSession {
       // A failure of Marathon itself (not the API): show it and keep what the user typed.
       this.logger.error(loggableError(error));
       await this.closeDanglingToolUses(ctx, 'Not run: Marathon failed before running this call.');
-      await this.fail(classifyError(error), draft);
+      await this.fail(classifyError(error, this.deps.unreachable?.()), draft);
     } finally {
       this.abort = undefined;
       this.tools.clear();

@@ -35,6 +35,7 @@ export class SessionFactory {
       logger: this.deps.logger,
       retry: retryPolicyFromEnvironment(),
       idleTimeoutMs: Number(process.env.MARATHON_IDLE_TIMEOUT_MS) || undefined,
+      unreachable: () => this.deps.backend.unreachable(),
     });
   }
 }

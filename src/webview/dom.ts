@@ -78,6 +78,22 @@ export function button(options: ButtonOptions): HTMLButtonElement {
   return element;
 }
 
+/**
+ * Plain text whose `code` spans become code elements, for notices and error cards: their sentences come
+ * from the host and from the API's own messages (which quote field names so), never as Markdown.
+ */
+export function textWithCode(text: string): Array<Node | string> {
+  const parts: Array<Node | string> = [];
+  let last = 0;
+  for (const match of text.matchAll(/`([^`\n]+)`/g)) {
+    parts.push(text.slice(last, match.index));
+    parts.push(h('code', { text: match[1] }));
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
+  return parts.filter((part) => part !== '');
+}
+
 /** Whether the scroller shows its end (within a small tolerance for fractional pixels). */
 export function isScrolledToBottom(scroller: HTMLElement, tolerance = 24): boolean {
   return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= tolerance;

@@ -3,7 +3,7 @@
 import type { AssistantStatus, ErrorKind, TimelineItem } from '../shared/protocol';
 import type { TimelineAction } from './actions';
 import { createToolCard, estimateToolHeight } from './agentView';
-import { button, h, icon } from './dom';
+import { button, h, icon, textWithCode } from './dom';
 import { formatCost, formatTime, formatTokens } from './format';
 import { fragmentHtml, fromCachedHtml, renderMarkdown } from './markdown';
 import { BlockSplitter, splitBlocks } from './blockSplitter';
@@ -475,7 +475,7 @@ function createError(item: ErrorItem): HTMLElement {
     }
   }
   element.append(
-    h('div', { class: 'error-body' }, icon('error'), h('p', { class: 'error-message', text: item.message })),
+    h('div', { class: 'error-body' }, icon('error'), h('p', { class: 'error-message' }, ...textWithCode(item.message))),
     actions,
   );
   return element;

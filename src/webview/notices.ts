@@ -1,5 +1,5 @@
 // Dismissible banners for host notices (`notice/show`).
-import { button, h, icon } from './dom';
+import { button, h, icon, textWithCode } from './dom';
 
 const MAX_NOTICES = 3;
 
@@ -9,7 +9,7 @@ export class Notices {
   show(level: 'info' | 'warning', message: string, topic?: string): void {
     // The same message twice stays one banner, and so does a topic (retry attempts count up in place).
     for (const existing of Array.from(this.element.children)) {
-      if (existing.querySelector('.notice-text')?.textContent === message || (topic !== undefined && (existing as HTMLElement).dataset['topic'] === topic)) {
+      if ((existing as HTMLElement).dataset['message'] === message || (topic !== undefined && (existing as HTMLElement).dataset['topic'] === topic)) {
         existing.remove();
       }
     }
@@ -18,9 +18,10 @@ export class Notices {
       'div',
       { class: `notice notice-${level}`, attrs: { role: level === 'warning' ? 'alert' : 'status' } },
       icon(level === 'warning' ? 'warning' : 'info'),
-      h('p', { class: 'notice-text', text: message }),
+      h('p', { class: 'notice-text' }, ...textWithCode(message)),
       dismiss,
     );
+    notice.dataset['message'] = message;
     if (topic !== undefined) {
       notice.dataset['topic'] = topic;
     }

@@ -130,6 +130,25 @@ suite('Marathon in a real extension host', () => {
     assert.ok(state.active.items.some((item) => item.kind === 'user' && item.text === 'Nobody is listening'));
   });
 
+  test('a demo backend that stopped says so, with no API base URL advice in the error or the retry notices', async () => {
+    const demoUrl = process.env.MARATHON_DEMO_URL;
+    // As when the emulator npm start runs has gone: nothing listens at the demo address.
+    process.env.MARATHON_DEMO_URL = 'http://127.0.0.1:9';
+    try {
+      assert.equal((await api.controller.viewState()).backend.kind, 'demo');
+      await api.controller.send('Is the demo still there?');
+    } finally {
+      process.env.MARATHON_DEMO_URL = demoUrl;
+    }
+    const failed = view.of('chat/failed').at(-1);
+    assert.ok(failed && failed.error.kind === 'error' && failed.error.errorKind === 'connection', JSON.stringify(failed));
+    const shown = [failed.error.kind === 'error' ? failed.error.message : '', ...view.of('notice/show').map((notice) => notice.message)];
+    assert.match(shown[0]!, /demo backend at http:\/\/127\.0\.0\.1:9/);
+    for (const message of shown) {
+      assert.doesNotMatch(message, /apiBaseUrl|API base URL|`/, message);
+    }
+  });
+
   test('overloaded responses are retried and the answer arrives', async () => {
     await emulator('faults', { faults: [{ kind: 'http', status: 529, errorType: 'overloaded_error', message: 'Overloaded', retryAfter: 0 }] });
     await api.controller.send('Try again please');

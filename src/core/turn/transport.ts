@@ -70,6 +70,8 @@ export class Transport {
     private readonly logger: Logger,
     private readonly idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
     private readonly compactionIdleTimeoutMs = DEFAULT_COMPACTION_IDLE_TIMEOUT_MS,
+    /** The sentence for an endpoint that cannot be reached (see `classifyError`); absent: the API's. */
+    private readonly unreachable?: () => string,
   ) {}
 
   /** Streams until an answer, a failure that is not retried, or Stop; a partial answer is never retried. */
@@ -117,7 +119,7 @@ export class Transport {
       const message = (await client.beta.messages.stream(body as never, { signal, maxRetries: this.retry.maxRetries }).finalMessage()) as unknown as ApiAnswer;
       return { message };
     } catch (raw) {
-      return { error: classifyError(raw) };
+      return { error: classifyError(raw, this.unreachable?.()) };
     }
   }
 
@@ -176,7 +178,7 @@ export class Transport {
         const error: ClassifiedError = { kind: 'connection', message: 'The answer stalled; the connection was reset.', retryable: true };
         return { partial, error, rawError: raw, stalledInCompaction: compactionOpen || undefined };
       }
-      const error = classifyError(raw);
+      const error = classifyError(raw, this.unreachable?.());
       if (signal.aborted) {
         return { partial, error: { ...error, aborted: true } };
       }

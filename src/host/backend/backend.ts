@@ -1,6 +1,7 @@
 // The backend the next request goes to: resolves the credentials, hands out one client per key and
 // endpoint (so connections are reused from turn to turn) and knows what each model can do. With
 // `marathon.provider` set to a cloud platform, the platform's client, model and capabilities stand in.
+import { unreachableMessage, type TurnEndpoint } from '../../core/endpoint';
 import type { Logger } from '../../core/ports';
 import type { MessagesClient, SessionSettings } from '../../core/session';
 import type { ModelPrice } from '../../core/usage';
@@ -17,6 +18,8 @@ const PROBE_WAIT_MS = 5000;
 export class Backend {
   readonly models: ModelCapabilities;
   private cachedClient: { key: string; client: Promise<MessagesClient> } | undefined;
+  /** What served the last turn, for the advice of a failed connection. */
+  private endpoint: TurnEndpoint = { kind: 'api' };
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -109,16 +112,23 @@ export class Backend {
     return this.platform?.active() ? this.platform.sessionSettings(settings, prices) : settings;
   }
 
+  /** What a turn that could not reach its endpoint tells the user (the demo backend is not the API). */
+  unreachable(): string {
+    return unreachableMessage(this.endpoint);
+  }
+
   /** The client for the current key and endpoint; starts learning the current model's window. */
   async client(conversationId?: string): Promise<MessagesClient> {
     this.platform?.turnStarted(conversationId);
     if (this.platform?.active()) {
+      this.endpoint = { kind: 'platform' };
       return this.platform.client();
     }
     const credentials = await this.credentials();
     if (!credentials) {
       throw new Error('No API key is set. Run “Marathon: Set API Key”.');
     }
+    this.endpoint = { kind: credentials.backend.kind === 'demo' ? 'demo' : 'api', baseUrl: credentials.baseURL };
     const cacheKey = `${credentials.baseURL ?? ''}\n${credentials.apiKey}`;
     if (this.cachedClient?.key !== cacheKey) {
       this.cachedClient = { key: cacheKey, client: createAnthropicClient(credentials) };
