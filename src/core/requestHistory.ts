@@ -232,18 +232,26 @@ export class RequestHistory {
   /**
    * Messages to summarize: everything except the entries in `excludedIds` (kept after the block).
    * Thinking that no longer verifies is left out, unless `keepUnbound` (manual thinking, whose models
-   * run no prefix check and want the last tool round to open with its thinking).
+   * run no prefix check and want the last tool round to open with its thinking). Answers after a kept
+   * entry (the tool rounds of the turn whose typed request is kept) lose their thinking whatever the
+   * model: it was made on a prefix holding that request, and once merged into the answer before it,
+   * it would no longer open its message (a 400 of the thinking reference §3.4).
    */
   messagesExcept(excludedIds: readonly string[], keepUnbound = false): ApiMessage[] {
     const excluded = new Set(excludedIds);
+    let gap = false;
     const sent = (entry: Entry): ApiMessage[] => {
-      if (!entry.unbound || keepUnbound) {
+      if (excluded.has(entry.recordId)) {
+        gap = true;
+        return [];
+      }
+      if (!gap && (!entry.unbound || keepUnbound)) {
         return [entry.message];
       }
       const content = withoutThinking(entry.message.content);
       return content.length > 0 ? [content === entry.message.content ? entry.message : { role: entry.message.role, content }] : [];
     };
-    return mergeRoles([...(this.anchor ? [this.anchor] : []), ...this.entries.filter((entry) => !excluded.has(entry.recordId)).flatMap(sent)]);
+    return mergeRoles([...(this.anchor ? [this.anchor] : []), ...this.entries.flatMap(sent)]);
   }
 
   /** After an on-demand compaction: the signed block replaces everything it summarized; `keptIds` stay after it. */
@@ -433,11 +441,18 @@ export class RequestHistory {
   static rebuild(records: readonly ConversationRecord[]): RequestHistory {
     const history = new RequestHistory();
     const byId = new Map<string, MessageRecord>();
+    let previous: MessageRecord | undefined;
     for (const record of records) {
       switch (record.kind) {
         case 'user':
         case 'assistant':
           byId.set(record.id, record);
+          // An answer right after an interrupted or stopped one is its retry, which replaced it in the live
+          // history (`retryLast`); kept, the two would merge into one message the API may refuse.
+          if (record.kind === 'assistant' && previous?.kind === 'assistant' && (previous.status === 'interrupted' || previous.status === 'stopped')) {
+            history.dropLast(previous.id);
+          }
+          previous = record;
           history.push(record);
           break;
         case 'compaction':

@@ -89,6 +89,44 @@ suite('RequestHistory', () => {
     ]);
   });
 
+  test('compacting mid tool loop: the rounds summarized after the kept request go without their thinking, so no answer opens with text', () => {
+    const history = new RequestHistory();
+    const thinking = (value: string): StoredBlock => ({ type: 'thinking', thinking: value, signature: `sig-${value}` });
+    const call = (id: string): StoredBlock => ({ type: 'tool_use', id, name: 'read_file', input: { path: 'a.ts' } });
+    const result = (id: string): Extract<ConversationRecord, { kind: 'user' }> => ({ v: 1, kind: 'user', id: `t${++counter}`, at: counter, content: [{ type: 'tool_result', tool_use_id: id, content: 'x' }] });
+    history.push(user('earlier'));
+    history.push(assistant([thinking('e'), text('earlier answer')]));
+    history.push(user('the request'));
+    for (const id of ['c1', 'c2', 'c3']) {
+      history.push(assistant([thinking(id), text(`reading ${id}`), call(id)]));
+      history.push(result(id));
+    }
+    const kept = history.pendingUserIds();
+    assert.equal(kept.length, 3, 'the typed request and the last round with its result');
+    const summarized = history.messagesExcept(kept);
+    for (const message of summarized) {
+      const first = message.content.findIndex((block) => block.type === 'thinking');
+      assert.ok(first <= 0, `thinking opens its message or is absent: ${JSON.stringify(message.content.map((block) => block.type))}`);
+    }
+    assert.deepEqual(summarized[1]!.content[0], thinking('e'), 'the answers before the kept request keep theirs');
+    assert.ok(summarized.slice(2).every((message) => message.content.every((block) => block.type !== 'thinking')));
+  });
+
+  test('rebuilding after a retried interrupted answer gives the request the live history sent', () => {
+    const live = new RequestHistory();
+    const question = user('question');
+    const partial: Extract<ConversationRecord, { kind: 'assistant' }> = { ...assistant([text('Half an ans')]), status: 'interrupted' };
+    const retried = assistant([{ type: 'thinking', thinking: 'Think again.', signature: 'sig' }, text('The whole answer.')]);
+    live.push(question);
+    live.push(partial);
+    live.dropLast(partial.id);
+    live.push(retried);
+    const error: ConversationRecord = { v: 1, kind: 'error', id: 'e1', at: 0, errorKind: 'connection', message: 'The connection dropped.', retryable: true };
+    const rebuilt = RequestHistory.rebuild([question, partial, error, retried]);
+    assert.deepEqual(rebuilt.toMessages(), live.toMessages());
+    assert.equal(rebuilt.toMessages()[1]!.content[0]!.type, 'thinking', 'the retried answer opens with its thinking');
+  });
+
   test('rebuilding from records gives the same request as the live history', () => {
     const records: ConversationRecord[] = [];
     const live = new RequestHistory();
