@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { JsonlConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_NAMES } from '../../src/core/agentTools';
 import { fallbackCapabilities, type EffortChoice } from '../../src/core/turn/thinking';
 import type { ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
