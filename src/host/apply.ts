@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
+import { Disposable } from './disposable';
 import { matchEol, newWorkspaceFile, resolveTarget, targetEditor, workspaceFile } from './applyTarget';
 import { applyFilePatch, isUnifiedDiff, parseUnifiedDiff } from './patch';
 import { loggableError } from '../core/errorText';
@@ -54,17 +55,16 @@ export interface ProposalDeps {
   isTrusted?: () => boolean;
 }
 
-export class ProposalManager implements vscode.TextDocumentContentProvider, vscode.Disposable {
+export class ProposalManager extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly proposals = new Map<string, Proposal>();
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly _onDidChange = new vscode.EventEmitter<vscode.Uri>();
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this._onDidChange.event;
   private counter = 0;
 
   constructor(private readonly deps: ProposalDeps) {
-    this.disposables.push(
-      this._onDidChange,
-      vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this),
+    super();
+    this._register(vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this));
+    this._register(
       vscode.window.tabGroups.onDidChangeTabs((event) => {
         // Closing the diff tab by hand is a Discard.
         for (const tab of event.closed) {
@@ -77,8 +77,8 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
         }
         this.updateContext();
       }),
-      vscode.window.tabGroups.onDidChangeTabGroups(() => this.updateContext()),
     );
+    this._register(vscode.window.tabGroups.onDidChangeTabGroups(() => this.updateContext()));
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -362,10 +362,8 @@ export class ProposalManager implements vscode.TextDocumentContentProvider, vsco
     void vscode.commands.executeCommand('setContext', ACTIVE_CONTEXT_KEY, active !== undefined && this.proposals.has(active.toString()));
   }
 
-  dispose(): void {
-    for (const disposable of this.disposables) {
-      disposable.dispose();
-    }
+  override dispose(): void {
+    super.dispose();
     this.proposals.clear();
   }
 }

@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/ports';
+import { Disposable } from '../disposable';
 import type { InputDefinition, McpConfig, ServerDefinition } from './serverConfig';
 import type { McpConnection, PromptInfo, ResourceInfo } from './connection';
 import { showElicitForm, type ElicitAnswer } from './elicitForm';
@@ -65,11 +66,10 @@ const TRUSTED_KEY = 'marathon.mcp.trustedServers';
 const STDERR_LINES = 20;
 const MCP_FILE = '.vscode/mcp.json';
 
-export class McpServerManager implements vscode.Disposable {
+export class McpServerManager extends Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly channels = new Map<string, vscode.LogOutputChannel>();
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly _onDidChange = new vscode.EventEmitter<void>();
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
   /** A server started, stopped, failed or changed its tools. */
   readonly onDidChange = this._onDidChange.event;
   private inputs: InputDefinition[] = [];
@@ -81,7 +81,9 @@ export class McpServerManager implements vscode.Disposable {
   private disposed = false;
   ask: McpPrompts = { confirmTrust, askInput, elicit: showElicitForm };
 
-  constructor(private readonly deps: McpManagerDeps) {}
+  constructor(private readonly deps: McpManagerDeps) {
+    super();
+  }
 
   private trustedWorkspace(): boolean {
     return this.deps.isTrusted?.() ?? vscode.workspace.isTrusted;
@@ -93,20 +95,19 @@ export class McpServerManager implements vscode.Disposable {
       return this.reloading;
     }
     this.started = true;
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${MCP_FILE}`);
-    this.disposables.push(
-      watcher,
-      watcher.onDidChange(() => this.reload()),
-      watcher.onDidCreate(() => this.reload()),
-      watcher.onDidDelete(() => this.reload()),
+    const watcher = this._register(vscode.workspace.createFileSystemWatcher(`**/${MCP_FILE}`));
+    this._register(watcher.onDidChange(() => this.reload()));
+    this._register(watcher.onDidCreate(() => this.reload()));
+    this._register(watcher.onDidDelete(() => this.reload()));
+    this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('marathon.mcp')) {
           void this.reload();
         }
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reload()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()),
     );
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reload()));
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()));
     return this.reload();
   }
 
@@ -423,7 +424,7 @@ export class McpServerManager implements vscode.Disposable {
     this.channel(name).show(true);
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.disposed = true;
     for (const entry of this.entries.values()) {
       entry.generation++;
@@ -433,10 +434,7 @@ export class McpServerManager implements vscode.Disposable {
     for (const channel of this.channels.values()) {
       channel.dispose();
     }
-    for (const disposable of this.disposables) {
-      disposable.dispose();
-    }
-    this._onDidChange.dispose();
+    super.dispose();
   }
 }
 
