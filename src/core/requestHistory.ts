@@ -238,7 +238,10 @@ export class RequestHistory {
    * it would no longer open its message (a 400 of the thinking reference §3.4).
    */
   messagesExcept(excludedIds: readonly string[], keepUnbound = false): ApiMessage[] {
-    const excluded = new Set(excludedIds);
+    return this.render(this.entries, keepUnbound, new Set(excludedIds));
+  }
+
+  private render(entries: readonly Entry[], keepUnbound: boolean, excluded: ReadonlySet<string> = new Set()): ApiMessage[] {
     let gap = false;
     const sent = (entry: Entry): ApiMessage[] => {
       if (excluded.has(entry.recordId)) {
@@ -251,7 +254,15 @@ export class RequestHistory {
       const content = withoutThinking(entry.message.content);
       return content.length > 0 ? [content === entry.message.content ? entry.message : { role: entry.message.role, content }] : [];
     };
-    return mergeRoles([...(this.anchor ? [this.anchor] : []), ...this.entries.flatMap(sent)]);
+    return mergeRoles([...(this.anchor ? [this.anchor] : []), ...entries.flatMap(sent)]);
+  }
+
+  /**
+   * The messages as a request will carry them once a trim has unbound every thinking block: what a trim
+   * must measure, or its estimate and the next request disagree (manual thinking keeps the blocks).
+   */
+  private afterTrim(keepUnbound: boolean): ApiMessage[] {
+    return this.render(this.entries.map(unbound), keepUnbound);
   }
 
   /** After an on-demand compaction: the signed block replaces everything it summarized; `keptIds` stay after it. */
@@ -278,8 +289,8 @@ export class RequestHistory {
    * Fallback when compaction is unavailable: drops the oldest entries until `fits` accepts the rest,
    * keeping at least the trailing user message. Returns the ids dropped.
    */
-  trimOldest(fits: (messages: ApiMessage[]) => boolean): string[] {
-    const dropped = this.trimOldestEntries(fits);
+  trimOldest(fits: (messages: ApiMessage[]) => boolean, keepUnbound = false): string[] {
+    const dropped = this.trimOldestEntries(() => fits(this.afterTrim(keepUnbound)));
     if (dropped.length > 0) {
       // What followed the dropped turns was thought on a prefix that held them.
       this.unbindAll();
@@ -288,12 +299,12 @@ export class RequestHistory {
     return dropped;
   }
 
-  private trimOldestEntries(fits: (messages: ApiMessage[]) => boolean): string[] {
+  private trimOldestEntries(fits: () => boolean): string[] {
     if (this.entries.some(hasToolBlocks)) {
       return this.trimOldestKeepingPairs(fits);
     }
     const dropped: string[] = [];
-    while (this.entries.length > 1 && !fits(this.toMessages())) {
+    while (this.entries.length > 1 && !fits()) {
       dropped.push(this.entries.shift()!.recordId);
       // Without a summary in front, a request must open with a user message.
       while (!this.anchor && this.entries.length > 1 && this.entries[0]?.message.role === 'assistant') {
@@ -308,7 +319,7 @@ export class RequestHistory {
    * it), oldest first, then the calls in the middle of the current tool loop, keeping the typed
    * request and the last call with its results.
    */
-  private trimOldestKeepingPairs(fits: (messages: ApiMessage[]) => boolean): string[] {
+  private trimOldestKeepingPairs(fits: () => boolean): string[] {
     // Grouped without pinned copies, which stay with the request they were sent for.
     const entries = this.entries.filter((entry) => !entry.pinned);
     const last = entries.length - 1;
@@ -342,7 +353,7 @@ export class RequestHistory {
     }
     const dropped: string[] = [];
     for (const ids of groups) {
-      if (fits(this.toMessages())) {
+      if (fits()) {
         break;
       }
       dropped.push(...ids);

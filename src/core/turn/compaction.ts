@@ -5,7 +5,7 @@ import { isLiveCompactionBlock } from '../requestHistory';
 import type { StoredBlock, UsageFigures } from '../records';
 import { timelineItem } from '../timeline';
 import { compactionCostOf, estimateTokens, priceFor, usageFigures } from '../usage';
-import { newRecordId, requestSource, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
+import { keepsUnboundThinking, newRecordId, requestSource, sentMessages, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
 import { MIN_SUMMARY_TOKENS, buildOnDemandRequest, keepBudgetBelow, systemBlocks, type CompactionState, type RequestBody } from './request';
 
 /** The least room for an answer worth lowering `max_tokens` to; below it, Marathon compacts instead. */
@@ -29,6 +29,12 @@ export class CompactionPolicy {
   /** Server tokens per estimated token, learned from each answer, so that estimates match the server's count. */
   private tokenRatio = 1;
   private lastRequestChars = 0;
+  /**
+   * The tool definitions' share of the last request. The server counts them with every prompt, so an
+   * estimate of what a trim leaves must count them too: the ratio is learned over the whole request, and
+   * applying it to the messages alone would count the tools' fixed cost as if it shrank with them.
+   */
+  private lastToolsChars = 0;
   /** Paused compactions since the turn started or its last tool step; each puts back less. */
   private compactionsThisTurn = 0;
   /** The records the last paused compaction of this turn put back. */
@@ -63,7 +69,8 @@ export class CompactionPolicy {
 
   /** Notes the size of a request about to be sent, to learn the token ratio from its answer. */
   noteRequest(body: RequestBody): void {
-    this.lastRequestChars = JSON.stringify(body.system).length + JSON.stringify(body.messages).length;
+    this.lastToolsChars = JSON.stringify(body.tools ?? []).length;
+    this.lastRequestChars = JSON.stringify(body.system).length + this.lastToolsChars + JSON.stringify(body.messages).length;
   }
 
   /**
@@ -110,7 +117,7 @@ export class CompactionPolicy {
   async beforeTurn(ctx: TurnContext): Promise<void> {
     const { settings, history } = ctx;
     const pending = history.pendingUserIds();
-    const added = this.estimate(JSON.stringify(history.toMessages().slice(-1)));
+    const added = this.estimate(JSON.stringify(sentMessages(ctx).slice(-1)));
     if (ctx.usage.contextTokens + added < settings.triggerTokens) {
       return;
     }
@@ -151,7 +158,7 @@ export class CompactionPolicy {
       if (error.errorCode === 'compaction_unavailable') {
         this.unavailableStreak++;
         // The server only compacts at the trigger, so the request is over it whatever the estimate says.
-        const current = this.estimate(JSON.stringify(systemBlocks(await ctx.systemPrompt())) + JSON.stringify(ctx.history.toMessages()));
+        const current = this.estimateChars((await this.fixedChars(ctx)) + JSON.stringify(sentMessages(ctx)).length);
         const limit = Math.min(ctx.settings.triggerTokens, current) * 0.8;
         if (this.unavailableStreak >= 2 && (await this.trimToFit(ctx, limit, 'Compaction is unavailable right now'))) {
           return 'retry';
@@ -170,7 +177,7 @@ export class CompactionPolicy {
   /** Sends an on-demand compaction; the pending user messages stay after the signed block. */
   async compactOnDemand(ctx: TurnContext, keptIds: readonly string[]): Promise<boolean> {
     const { settings, history } = ctx;
-    const messages = history.messagesExcept(keptIds);
+    const messages = history.messagesExcept(keptIds, keepsUnboundThinking(settings));
     if (messages.length === 0) {
       ctx.emit({ type: 'notice', level: 'info', message: 'There is nothing to compact yet.' });
       return false;
@@ -221,7 +228,7 @@ export class CompactionPolicy {
     if (live) {
       history.applyOnDemandCompaction(block, keptIds, { recordId: marker.id, blocks: pinned });
       // The context is now the summary plus what was kept; the next answer will measure it exactly.
-      ctx.usage.contextTokens = estimateTokens(summary ?? '') + estimateTokens(JSON.stringify(history.toMessages().slice(1)));
+      ctx.usage.contextTokens = estimateTokens(summary ?? '') + estimateTokens(JSON.stringify(sentMessages(ctx).slice(1)));
     } else {
       ctx.logger.warn(`[Compaction] on-demand compaction produced no summary (stop reason ${response.stop_reason}); keeping the conversation as it is`);
     }
@@ -319,19 +326,28 @@ export class CompactionPolicy {
 
   /** Server-equivalent token estimate of serialized request text. */
   private estimate(serialized: string): number {
-    return Math.ceil(estimateTokens(serialized) * this.tokenRatio);
+    return this.estimateChars(serialized.length);
+  }
+
+  private estimateChars(chars: number): number {
+    return Math.ceil(Math.ceil(chars / 4) * this.tokenRatio);
+  }
+
+  /** Characters every request of the conversation carries besides its messages: the system prompt and the tools. */
+  private async fixedChars(ctx: Pick<TurnContext, 'systemPrompt'>): Promise<number> {
+    return JSON.stringify(systemBlocks(await ctx.systemPrompt())).length + this.lastToolsChars;
   }
 
   /** Deterministic fallback: drops the oldest turns until the request fits under `limit` tokens. */
   private async trimToFit(ctx: TurnContext, limit: number, reason: string): Promise<boolean> {
     const { history } = ctx;
-    const system = JSON.stringify(systemBlocks(await ctx.systemPrompt()));
-    const tokensBefore = this.estimate(system + JSON.stringify(history.toMessages()));
-    const dropped = history.trimOldest((messages) => this.estimate(system + JSON.stringify(messages)) < limit);
+    const fixed = await this.fixedChars(ctx);
+    const tokensBefore = this.estimateChars(fixed + JSON.stringify(sentMessages(ctx)).length);
+    const dropped = history.trimOldest((messages) => this.estimateChars(fixed + JSON.stringify(messages).length) < limit, keepsUnboundThinking(ctx.settings));
     if (dropped.length === 0) {
       return false;
     }
-    const tokensAfter = this.estimate(system + JSON.stringify(history.toMessages()));
+    const tokensAfter = this.estimateChars(fixed + JSON.stringify(sentMessages(ctx)).length);
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',

@@ -2,7 +2,7 @@
 // persist), so that no piece calls back into the session.
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ContextMeter, TimelineItem } from '../../shared/protocol';
-import type { RequestHistory } from '../requestHistory';
+import type { ApiMessage, RequestHistory } from '../requestHistory';
 import type { Logger, ToolHost } from '../ports';
 import type { ClearedToolResult, ConversationRecord } from '../records';
 import type { ToolItem } from '../timeline';
@@ -64,10 +64,20 @@ export function agentActive(ctx: Pick<TurnContext, 'settings' | 'tools'>): ctx i
 /** What every request of the turn is built from, read now. */
 export async function requestSource(ctx: TurnContext): Promise<RequestSource> {
   const external = agentActive(ctx) ? ctx.tools.externalTools?.() : undefined;
-  // Manual (budget) thinking runs on models without the prefix check, whose last tool round must open
-  // with its thinking: blocks that no longer verify stay in there (thinking reference §3.4).
-  const keepUnbound = requestThinking(ctx.settings)?.mode === 'budget';
-  return { settings: ctx.settings, system: await ctx.systemPrompt(), messages: ctx.history.toMessages(keepUnbound), agentTools: agentTools(ctx), externalTools: external };
+  return { settings: ctx.settings, system: await ctx.systemPrompt(), messages: sentMessages(ctx), agentTools: agentTools(ctx), externalTools: external };
+}
+
+/**
+ * Manual (budget) thinking runs on models without the prefix check, whose last tool round must open
+ * with its thinking: blocks that no longer verify stay in there (thinking reference §3.4).
+ */
+export function keepsUnboundThinking(settings: SettingsSnapshot): boolean {
+  return requestThinking(settings)?.mode === 'budget';
+}
+
+/** The history's messages as the next request carries them (what every estimate must measure). */
+export function sentMessages(ctx: Pick<TurnContext, 'history' | 'settings'>): ApiMessage[] {
+  return ctx.history.toMessages(keepsUnboundThinking(ctx.settings));
 }
 
 let idCounter = 0;
