@@ -7,7 +7,7 @@ import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/
 import { silentLogger } from '../../src/core/ports';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/tools';
+import { TOOL_NAMES } from '../../src/core/agentTools';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 
 class ReadingTools implements ToolHost {
