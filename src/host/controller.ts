@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import type { ConversationSession } from '../core/session';
-import { assertNever, type ConversationSummary, type ToHost, type ToWebview, type ViewState } from '../shared/protocol';
+import { assertNever, type ToHost, type ToWebview, type ViewState } from '../shared/protocol';
 import type { AgentMessage, AgentMode } from './agent/agentMode';
 import type { ApiKeyStore } from './apiKey';
 import type { ProposalManager } from './apply';
@@ -11,29 +11,25 @@ import { Backend } from './backend/backend';
 import { PlatformTurns } from './backend/platform';
 import type { ProviderService } from './backend/providers';
 import { readSettings } from './config';
+import { ContextMessages } from './context/contextMessages';
 import type { ContextService } from './context/service';
 import { ConversationLifecycle } from './conversationLifecycle';
-import { showConversationPicker } from './conversationPicker';
+import { ConversationMessages, toSummary } from './conversationMessages';
 import { Disposable } from './disposable';
 import { EffortSwitch } from './effort';
-import { openTranscript } from './export';
 import { handleEditorMessage } from './editorActions';
-import { loadEngine } from './engineLoader';
 import { SessionFactory } from './sessionFactory';
 import { ViewHub, type Post } from './viewHub';
 
 type TurnMessage = Extract<ToHost, { type: 'chat/send' | 'chat/cancel' | 'chat/retry' | 'chat/continue' | 'chat/editLast' | 'conversation/compact' }>;
-type ConversationMessage = Extract<
-  ToHost,
-  { type: 'conversation/new' | 'conversation/switch' | 'conversation/rename' | 'conversation/delete' | 'conversation/export' | 'timeline/loadOlder' | 'search/query' }
->;
-type ContextMessage = Extract<ToHost, { type: 'context/query' | 'context/attach' | 'attachments/remove' | 'attachments/togglePin' }>;
 
 export class ChatController extends Disposable {
   private readonly views = new ViewHub();
   private readonly backend: Backend;
   private readonly conversations: ConversationLifecycle;
   private readonly effort: EffortSwitch;
+  private readonly list: ConversationMessages;
+  private readonly contextMessages: ContextMessages | undefined;
   /** The request the active session answers (or answered last). */
   private request: string | undefined;
 
@@ -80,7 +76,18 @@ export class ChatController extends Disposable {
         forget: (id) => workspaceContext?.forget(id) ?? Promise.resolve(),
       }),
     );
+    this.list = new ConversationMessages({
+      conversations: this.conversations,
+      views: this.views,
+      speaker: async () => ((await this.backend.info()).kind === 'demo' ? 'Demo backend' : 'Claude'),
+    });
     if (workspaceContext) {
+      this.contextMessages = new ContextMessages({
+        context: workspaceContext,
+        views: this.views,
+        activeId: async () => (await this.activeSession()).id,
+        currentId: () => this.conversations.current?.id,
+      });
       this._register(workspaceContext.onDidChangeAttachments((id) => this.postAttachments(id)));
     }
     if (agent) {
@@ -137,7 +144,7 @@ export class ChatController extends Disposable {
       case 'conversation/export':
       case 'timeline/loadOlder':
       case 'search/query':
-        await this.handleConversation(message);
+        await this.list.handle(message);
         return;
       // The editor: clipboard, cursor, Apply, links, host commands.
       case 'command/run':
@@ -168,7 +175,7 @@ export class ChatController extends Disposable {
       case 'context/attach':
       case 'attachments/remove':
       case 'attachments/togglePin':
-        await this.handleContext(message);
+        await this.contextMessages?.handle(message);
         return;
       // Agent mode.
       case 'settings/setMode':
@@ -234,76 +241,6 @@ export class ChatController extends Disposable {
         return;
       case 'conversation/compact':
         await this.compactNow(message.requestId);
-        return;
-      default:
-        assertNever(message);
-    }
-  }
-
-  private async handleConversation(message: ConversationMessage): Promise<void> {
-    switch (message.type) {
-      case 'conversation/new':
-        await this.newConversation();
-        return;
-      case 'conversation/switch':
-        await this.conversations.switchTo(message.id, message.focusItemId);
-        return;
-      case 'conversation/rename':
-        await this.rename(message.id, message.title.trim() || 'Untitled');
-        return;
-      case 'conversation/delete':
-        await this.conversations.delete(message.id);
-        return;
-      case 'conversation/export':
-        await this.exportConversation();
-        return;
-      case 'timeline/loadOlder': {
-        const session = await this.activeSession();
-        if (session.id === message.conversationId) {
-          const { items, hasOlder } = await session.olderItems(message.beforeId);
-          this.views.broadcast({ type: 'timeline/older', conversationId: session.id, items, hasOlder });
-        }
-        return;
-      }
-      case 'search/query': {
-        const { searchTranscripts } = await loadEngine();
-        this.views.broadcast({ type: 'search/results', query: message.query, hits: await searchTranscripts(await this.conversations.getStore(), message.query) });
-        return;
-      }
-      default:
-        assertNever(message);
-    }
-  }
-
-  /** The @ picker and the chips above the prompt; attachments belong to the active conversation. */
-  private async handleContext(message: ContextMessage): Promise<void> {
-    const context = this.workspaceContext;
-    if (!context) {
-      return;
-    }
-    const session = await this.activeSession();
-    switch (message.type) {
-      case 'context/query':
-        await context.query(message.queryId, message.query, (reply) => this.views.broadcast(reply));
-        return;
-      case 'context/attach': {
-        if (message.itemId.startsWith('prompt:')) {
-          // A `/` command (an MCP prompt): its text fills the prompt box.
-          const run = await context.runCommand(message.itemId);
-          this.views.broadcast(run.ok ? { type: 'prompt/insert', text: run.text } : { type: 'context/attachFailed', itemId: message.itemId, message: run.message, canTruncate: false });
-          return;
-        }
-        const result = await context.attachItem(session.id, message.itemId, message.truncate === true);
-        if (!result.ok) {
-          this.views.broadcast({ type: 'context/attachFailed', itemId: message.itemId, message: result.problem.message, canTruncate: result.problem.canTruncate === true });
-        }
-        return;
-      }
-      case 'attachments/remove':
-        await context.remove(session.id, message.id);
-        return;
-      case 'attachments/togglePin':
-        await context.togglePin(session.id, message.id);
         return;
       default:
         assertNever(message);
@@ -397,24 +334,13 @@ export class ChatController extends Disposable {
   }
 
   /** Opens the whole transcript as Markdown in an editor, from where the user can save it. */
-  async exportConversation(): Promise<void> {
-    const session = await this.activeSession();
-    const store = await this.conversations.getStore();
-    const title = (await store.list()).find((entry) => entry.id === session.id)?.title ?? 'Conversation';
-    const speaker = (await this.backend.info()).kind === 'demo' ? 'Demo backend' : 'Claude';
-    await openTranscript({ title, records: await store.readAll(session.id), speaker });
+  exportConversation(): Promise<void> {
+    return this.list.exportConversation();
   }
 
   /** Quick pick over all conversations: switch, rename or delete. */
-  async showConversations(): Promise<void> {
-    const store = await this.conversations.getStore();
-    await showConversationPicker({
-      list: () => store.list(),
-      activeId: () => this.conversations.current?.id,
-      switchTo: (id) => this.conversations.switchTo(id),
-      rename: (id, title) => this.rename(id, title),
-      delete: (id) => this.conversations.delete(id),
-    });
+  showConversations(): Promise<void> {
+    return this.list.showConversations();
   }
 
   /** The active session, opening the most recent conversation (or a new one) on first use. */
@@ -466,11 +392,6 @@ export class ChatController extends Disposable {
     await this.postConversations();
   }
 
-  private async rename(id: string, title: string): Promise<void> {
-    await (await this.conversations.getStore()).rename(id, title);
-    await this.postConversations();
-  }
-
   private async bootstrapViews(focusItemId?: string): Promise<void> {
     if (this.views.isEmpty) {
       return;
@@ -487,12 +408,7 @@ export class ChatController extends Disposable {
 
   /** Tells the views which attachments wait for the active conversation's next message. */
   private postAttachments(conversationId?: string): void {
-    const activeId = this.conversations.current?.id;
-    const id = conversationId ?? activeId;
-    if (!this.workspaceContext || id === undefined || id !== activeId) {
-      return;
-    }
-    this.views.broadcast({ type: 'attachments/didChange', conversationId: id, chips: this.workspaceContext.chips(id) });
+    this.contextMessages?.postChips(conversationId);
   }
 
   private postSettings(): void {
@@ -506,10 +422,8 @@ export class ChatController extends Disposable {
     }
   }
 
-  private async postConversations(): Promise<void> {
-    const list = await (await this.conversations.getStore()).list();
-    const activeTitle = list.find((entry) => entry.id === this.conversations.current?.id)?.title ?? 'New conversation';
-    this.views.broadcast({ type: 'conversations/didChange', conversations: list.map(toSummary), activeTitle });
+  private postConversations(): Promise<void> {
+    return this.list.postList();
   }
 
   /** The active conversation was last served by another provider or model: say where it continues. */
@@ -524,10 +438,6 @@ export class ChatController extends Disposable {
   private async postBackend(): Promise<void> {
     this.views.broadcast({ type: 'backend/didChange', backend: await this.backend.info() });
   }
-}
-
-function toSummary(entry: ConversationSummary): ConversationSummary {
-  return { id: entry.id, title: entry.title, createdAt: entry.createdAt, updatedAt: entry.updatedAt, messageCount: entry.messageCount };
 }
 
 let hostRequests = 0;
