@@ -12,11 +12,12 @@ import { JsonlConversationStore } from '../../src/core/store';
 import { priceFor, usageFigures, type ApiUsage } from '../../src/core/usage';
 import { EmulatorControl } from '../emulator/control';
 import { agentBench } from './agent';
+import { thinkingBench } from './thinking';
 import { figure, median, round, type Figure } from './figures';
 
-const SYSTEM = 'You are Marathon, a coding assistant inside Visual Studio Code. '.repeat(20);
+export const SYSTEM = 'You are Marathon, a coding assistant inside Visual Studio Code. '.repeat(20);
 
-function settings(overrides: Partial<SessionSettings> = {}): SessionSettings {
+export function settings(overrides: Partial<SessionSettings> = {}): SessionSettings {
   return { model: 'claude-sonnet-5-5', maxTokens: 4096, triggerTokens: 150_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000, ...overrides };
 }
 
@@ -46,7 +47,7 @@ function sharedClient(baseURL: string): ReturnType<typeof createClient> {
   return client;
 }
 
-function tempFolder(): string {
+export function tempFolder(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-bench-'));
 }
 
@@ -203,7 +204,7 @@ export async function requestSizeBench(emulator: EmulatorControl, turns: number)
   }
 }
 
-interface Billing {
+export interface Billing {
   turns: number;
   input: number;
   cacheRead: number;
@@ -214,19 +215,19 @@ interface Billing {
   steadyTotal: number;
 }
 
-function emptyBilling(): Billing {
+export function emptyBilling(): Billing {
   return { turns: 0, input: 0, cacheRead: 0, cacheWrite: 0, compaction: 0, peak: 0, steadyRead: 0, steadyTotal: 0 };
 }
 
 /** The scripted coding session: questions, attached files, and answers of realistic size. */
-function scriptedTurn(turn: number): { text: string; attachment?: string; reply: string } {
+export function scriptedTurn(turn: number): { text: string; attachment?: string; reply: string } {
   const file = turn % 9 === 0 ? `<file path="src/module${turn % 13}.ts">\n${'export function step(input: string): string {\n  return input.trim();\n}\n'.repeat(60)}</file>` : undefined;
   const text = `Turn ${turn}: ${turn % 9 === 0 ? 'here is the file; ' : ''}what is the next change for the billing module? ` + 'Consider the edge cases. '.repeat(turn % 4);
   const reply = `For turn ${turn}, change the billing module like this:\n\n\`\`\`ts\n` + 'const total = items.reduce((sum, item) => sum + item.price * item.quantity, 0);\n'.repeat(12) + '```\n\n' + 'This keeps the totals exact and the tests green. '.repeat(14);
   return { text, attachment: file, reply };
 }
 
-function account(billing: Billing, usage: ApiUsage, steady: boolean): void {
+export function account(billing: Billing, usage: ApiUsage, steady: boolean): void {
   const figures = usageFigures(usage);
   billing.input += figures.inputTokens;
   billing.cacheRead += figures.cacheReadTokens;
@@ -398,6 +399,7 @@ async function main(): Promise<void> {
     ['tokens', () => tokensBench(emulator, quick ? 200 : 600, quick ? 3 : 1)],
     ['latency', () => latencyBench(emulator, quick ? 5 : 15)],
     ['agent', () => agentBench(emulator, quick ? 100 : 300)],
+    ['thinking', () => thinkingBench(emulator, quick ? 200 : 600, quick ? 3 : 1)],
   ];
   for (const [name, run] of scenarios) {
     try {
