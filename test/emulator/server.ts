@@ -353,8 +353,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     minCacheableTokens: opts.minCacheableTokens === undefined ? null : opts.minCacheableTokens,
     allowEncryptedContent: opts.allowEncryptedContent ?? false,
     summaryTemplate: opts.summaryTemplate ?? DEFAULT_SUMMARY_TEMPLATE,
-    // Off until the engine sends thinking back by the prefix rules; the real API thinks unasked.
-    thinkUnasked: opts.thinkUnasked ?? false,
+    // As the real API: models that think when `thinking` is omitted (thinking reference §1.2) do so.
+    thinkUnasked: opts.thinkUnasked ?? true,
     legacyAccount: opts.legacyAccount ?? false,
     forcePrefixError: opts.forcePrefixError ?? false,
     redactThinking: opts.redactThinking ?? false,

@@ -56,7 +56,20 @@ suite('Agent mode with MCP tools: the tool loop against the emulator', function 
   setup(async () => {
     await control('reset', {});
     store = new InMemoryConversationStore();
-    settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000, chatMode: 'agent', maxToolIterations: 25 };
+    // The thinking the host sends by default: a tool set that changes is a prefix edit, and `drop_block`
+    // lets the API drop the thinking made on the old set instead of refusing the request.
+    settings = {
+      model: 'claude-sonnet-5-5',
+      maxTokens: 1024,
+      triggerTokens: 50_000,
+      instructions: '',
+      mode: 'auto',
+      keepRecentTurns: 1,
+      contextWindow: 200_000,
+      chatMode: 'agent',
+      maxToolIterations: 25,
+      thinking: { thinking: 'adaptive', budgetTokens: 31_999, effort: 'default' },
+    };
     tools = new McpLikeTools();
   });
 

@@ -100,7 +100,9 @@ suite('ConversationSession against the emulator', function () {
     );
     const currentRequest = paused.body.messages.at(-1)!.content[0]!.text;
     assert.equal(continuation.body.messages.at(-1)!.content[0]!.text, currentRequest, 'the current request is put back verbatim');
-    assert.deepEqual(continuation.body.messages[2], paused.body.messages.at(-2), 'the previous answer is put back verbatim');
+    // Its thinking (the model thinks unasked) was made on the prefix before the block, so it stays out (reference §4).
+    const previous = paused.body.messages.at(-2)!;
+    assert.deepEqual(continuation.body.messages[2], { ...previous, content: previous.content.filter((block) => block.type !== 'thinking') }, 'the previous answer is put back verbatim');
     assert.equal(of('turnFailed').length, 0);
     // Later turns send only the block and what follows it.
     const last = all.at(-1)!;

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
 import { silentLogger } from '../../src/core/ports';
 import type { SessionSettings } from '../../src/core/session';
-import { buildOnDemandRequest, buildTurnRequest, requestThinking } from '../../src/core/turn/request';
+import { buildOnDemandRequest, buildTurnRequest, requestThinking, withCacheBreakpoints } from '../../src/core/turn/request';
 import { fallbackCapabilities, type ThinkingCapabilities } from '../../src/core/turn/thinking';
 import { ModelCapabilities } from '../../src/host/backend/models';
 import { thinkingSessionSettings, validateThinkingSettings, type RawThinkingSettings } from '../../src/host/thinkingSettings';
@@ -139,6 +139,19 @@ suite('Thinking settings: the request per model', () => {
     assert.equal(fitted.max_tokens, 12_000);
     const thinking = fitted.thinking as { budget_tokens: number };
     assert.ok(thinking.budget_tokens < 12_000 - 4096 + 1, `the budget (${thinking.budget_tokens}) leaves room for the summary`);
+  });
+});
+
+suite('Thinking blocks and cache breakpoints', () => {
+  test('a breakpoint never lands on a thinking block: it goes on the block before, or nowhere', () => {
+    const thinking = { type: 'thinking', thinking: '', signature: 'sig' };
+    const marked = withCacheBreakpoints([
+      { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'before' }, thinking] },
+      { role: 'assistant', content: [thinking] },
+    ]);
+    assert.deepEqual(marked[1]!.content, [{ type: 'text', text: 'before', cache_control: { type: 'ephemeral' } }, thinking]);
+    assert.deepEqual(marked[2]!.content, [thinking]);
   });
 });
 

@@ -272,9 +272,14 @@ export function withCacheBreakpoints(messages: readonly ApiMessage[]): ApiMessag
       return message;
     }
     const content = [...message.content];
-    const lastIndex = content.length - 1;
-    const last = content[lastIndex]!;
-    if (last.type === 'compaction' && last.content === null) {
+    // Thinking blocks take no `cache_control` ("…thinking.cache_control: Extra inputs are not permitted",
+    // reference §2): an answer that ends on one (its blank text left out) is marked at the block before it.
+    let lastIndex = content.length - 1;
+    while (lastIndex >= 0 && (content[lastIndex]!.type === 'thinking' || content[lastIndex]!.type === 'redacted_thinking')) {
+      lastIndex--;
+    }
+    const last = content[lastIndex];
+    if (!last || (last.type === 'compaction' && last.content === null)) {
       return message;
     }
     content[lastIndex] = { ...last, cache_control: { type: 'ephemeral' } };

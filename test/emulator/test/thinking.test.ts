@@ -117,6 +117,23 @@ suite('emulator: thinking contract', () => {
     assert.ok(switchedOff.content.every((b) => b.type !== 'thinking'), 'the emulator switch turns unasked thinking off');
   });
 
+  test('by default the emulator thinks unasked where the reference table says the model does (§1.2)', async () => {
+    const fresh = await startEmulator();
+    try {
+      const sdk = new Anthropic({ apiKey: 'test-key', baseURL: fresh.url, maxRetries: 0 });
+      for (const model of ['claude-sonnet-5-5', 'claude-opus-5-5', 'claude-fable-5-1', 'claude-haiku-5-5', 'claude-sonnet-5']) {
+        const answer = await sdk.beta.messages.create(params([user('hello')], { model }));
+        assert.equal(answer.content[0]?.type, 'thinking', `${model} thinks when thinking is omitted`);
+      }
+      for (const model of ['claude-opus-4-8', 'claude-sonnet-4-6', 'claude-haiku-4-5']) {
+        const answer = await sdk.beta.messages.create(params([user('hello')], { model }));
+        assert.ok(answer.content.every((block) => block.type !== 'thinking'), `${model} does not think unasked`);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('effort decides how much the model thinks; Opus 5.5 defaults to medium', async () => {
     const at = async (effort: 'low' | 'high', model = MODEL): Promise<number> => {
       const res = await client.beta.messages.create(params([user('Sort a list')], { model, thinking: adaptive(), output_config: { effort } }));
