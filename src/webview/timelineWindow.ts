@@ -1,17 +1,14 @@
 // The timeline's virtual window: all items live in `entries`, only a contiguous range [start, end)
 // is in the DOM, between two spacers whose heights stand in for the rest (measured heights where
 // known, estimates otherwise). Appending mounts one element and never re-renders the list, and
-// the item the user looks at stays in place while the range moves.
+// the item the user looks at stays in place while the range moves (which range: windowRange.ts).
 import type { TimelineItem } from '../shared/protocol';
 import { isScrolledToBottom } from './dom';
 import { createItemElement, estimateHeight, newEntry, type Entry, type ItemContext } from './items';
 import type { TimelineStreams } from './timelineStream';
 import type { ScrollMemory } from './vscode';
+import { OVERSCAN, rangeAround, rangeAtEnd, rangeAtScroll, spacerHeights } from './windowRange';
 
-/** Upper bound on item elements in the DOM, whatever the viewport. */
-const MAX_RENDERED = 200;
-/** How far beyond the viewport (in viewport heights) items stay rendered. */
-const OVERSCAN = 1.5;
 
 export interface Anchor {
   el: HTMLElement;
@@ -316,32 +313,9 @@ export class TimelineWindow {
       }
     }
     const viewport = this.viewportHeight();
-    const overscan = viewport * OVERSCAN;
-    let from: number;
-    let to: number;
-    if (this.stick) {
-      to = count;
-      from = count;
-      let height = 0;
-      while (from > 0 && height < viewport + overscan && to - from < MAX_RENDERED) {
-        from--;
-        height += this.heightOf(this.entries[from] as Entry);
-      }
-    } else {
-      const viewTop = this.deps.scroller.scrollTop - this.deps.topSpacer.offsetTop;
-      let y = 0;
-      let i = 0;
-      while (i < count - 1 && y + this.heightOf(this.entries[i] as Entry) < viewTop - overscan) {
-        y += this.heightOf(this.entries[i] as Entry);
-        i++;
-      }
-      from = i;
-      while (i < count && y < viewTop + viewport + overscan) {
-        y += this.heightOf(this.entries[i] as Entry);
-        i++;
-      }
-      to = Math.min(Math.max(i, from + 1), from + MAX_RENDERED);
-    }
+    const [from, to] = this.stick
+      ? rangeAtEnd(count, this.heightAt, viewport)
+      : rangeAtScroll(count, this.heightAt, this.deps.scroller.scrollTop - this.deps.topSpacer.offsetTop, viewport);
     this.reconcile(from, to, !this.stick);
   }
 
@@ -404,32 +378,17 @@ export class TimelineWindow {
   /** Renders the items around `index` (one viewport and overscan below, overscan above); returns its element. */
   private renderAround(index: number): HTMLElement | undefined {
     const viewport = this.viewportHeight();
-    const [from, to] = this.rangeAround(index, viewport * OVERSCAN, viewport * (1 + OVERSCAN));
+    const [from, to] = rangeAround(this.entries.length, this.heightAt, index, viewport * OVERSCAN, viewport * (1 + OVERSCAN));
     this.reconcile(from, to, false);
     return this.entries[index]?.el ?? undefined;
   }
 
-  private heightOf(entry: Entry): number {
+  /** The height of item `index`: measured when it was last rendered, else estimated. */
+  private readonly heightAt = (index: number): number => {
+    const entry = this.entries[index] as Entry;
     entry.height ??= estimateHeight(entry.item, this.deps.scroller.clientWidth || 320);
     return entry.height;
-  }
-
-  /** Indices covering `before` pixels above item `index` and `after` pixels from its top. */
-  private rangeAround(index: number, before: number, after: number): [number, number] {
-    let from = index;
-    let above = 0;
-    while (from > 0 && above < before) {
-      from--;
-      above += this.heightOf(this.entries[from] as Entry);
-    }
-    let to = index;
-    let below = 0;
-    while (to < this.entries.length && below < after) {
-      below += this.heightOf(this.entries[to] as Entry);
-      to++;
-    }
-    return [from, Math.min(to, from + MAX_RENDERED)];
-  }
+  };
 
   /** Mounts [from, to), unmounts the rest, and keeps the visible item where it was. */
   private reconcile(from: number, to: number, keepAnchor: boolean): void {
@@ -466,14 +425,7 @@ export class TimelineWindow {
   }
 
   private setSpacers(): void {
-    let top = 0;
-    for (let i = 0; i < this.start; i++) {
-      top += this.heightOf(this.entries[i] as Entry);
-    }
-    let bottom = 0;
-    for (let i = this.end; i < this.entries.length; i++) {
-      bottom += this.heightOf(this.entries[i] as Entry);
-    }
+    const { top, bottom } = spacerHeights(this.entries.length, this.heightAt, this.start, this.end);
     // CSSOM writes are allowed under the page's CSP (only inline style attributes are not).
     this.deps.topSpacer.style.height = `${top}px`;
     this.deps.bottomSpacer.style.height = `${bottom}px`;
