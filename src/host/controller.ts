@@ -10,6 +10,7 @@ import type { ProposalManager } from './apply';
 import { Backend } from './backend/backend';
 import { PlatformTurns } from './backend/platform';
 import type { ProviderService } from './backend/providers';
+import { CompactionModeWriter } from './compactionModeWriter';
 import { readSettings } from './config';
 import { ContextMessages } from './context/contextMessages';
 import type { ContextService } from './context/service';
@@ -25,6 +26,7 @@ type TurnMessage = Extract<ToHost, { type: 'chat/send' | 'chat/cancel' | 'chat/r
 
 export class ChatController extends Disposable {
   private readonly views = new ViewHub();
+  private readonly compactionMode = new CompactionModeWriter(() => this.postSettings());
   private readonly backend: Backend;
   private readonly conversations: ConversationLifecycle;
   private readonly effort: EffortSwitch;
@@ -161,7 +163,7 @@ export class ChatController extends Disposable {
         return;
       // Settings.
       case 'settings/setCompactionMode':
-        await vscode.workspace.getConfiguration('marathon').update('compaction.mode', message.mode, vscode.ConfigurationTarget.Global);
+        await this.compactionMode.write(message.mode);
         return;
       case 'settings/setEffort': {
         const session = await this.activeSession();
@@ -351,17 +353,19 @@ export class ChatController extends Disposable {
   async viewState(): Promise<ViewState> {
     const session = await this.activeSession();
     const store = await this.conversations.getStore();
-    const { settings } = readSettings();
     const list = await store.list();
+    const backend = await this.backend.info();
+    // Read after the awaits, so that a bootstrap never carries a mode older than the last change event.
+    const { settings } = readSettings();
     const { items, hasOlder } = session.items();
     return {
-      backend: await this.backend.info(),
+      backend,
       conversations: list.map(toSummary),
       active: { id: session.id, title: list.find((entry) => entry.id === session.id)?.title ?? 'New conversation', items, hasOlder },
       generating: session.generating,
       requestId: session.generating ? this.request : undefined,
       meter: session.meter(),
-      compactionMode: settings.mode,
+      compactionMode: this.compactionMode.shown(settings.mode),
       model: this.backend.model(),
       effort: this.effort.state(this.backend.model()),
       workspaceTrusted: vscode.workspace.isTrusted,
@@ -433,6 +437,11 @@ export class ChatController extends Disposable {
     if (moved) {
       this.views.notice('info', moved);
     }
+  }
+
+  private postSettings(): void {
+    const { settings } = readSettings();
+    this.views.broadcast({ type: 'settings/didChange', compactionMode: this.compactionMode.shown(settings.mode), model: this.backend.model() });
   }
 
   private async postBackend(): Promise<void> {

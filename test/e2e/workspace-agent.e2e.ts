@@ -179,25 +179,36 @@ test('Agent mode: results the server cleared are marked on their cards, and the 
   try {
     await sendPrompt(frame, 'Read every file under src/big');
     await frame.locator('[data-testid="msg-assistant"][data-status="done"]', { hasText: 'All twelve parts read' }).waitFor({ timeout: 60_000 });
+    // The timeline is windowed: only cards near the viewport are in the DOM. The cleared reads are the
+    // oldest, so look at them from the top, and at the newest from the bottom.
+    const scrollTimeline = (to: 'top' | 'bottom') =>
+      frame.evaluate(`{ const t = document.querySelector('[data-testid="timeline"]'); t.scrollTop = ${to === 'top' ? '0' : 't.scrollHeight'}; }`);
+    const first = frame.locator('[data-testid="tool-card"][data-id="toolu_e2e_part0"]');
+    await scrollTimeline('top');
+    await first.waitFor({ state: 'attached', timeout: 10_000 });
     const cleared = frame.locator('[data-testid="tool-card"][data-cleared="true"]');
     await cleared.first().waitFor({ state: 'attached', timeout: 10_000 });
     const count = await cleared.count();
     if (count < 3) {
       throw new Error(`only ${count} cards are marked cleared`);
     }
-    const first = frame.locator('[data-testid="tool-card"][data-id="toolu_e2e_part0"]');
     const note = await first.locator('[data-testid="tool-cleared"]').innerText();
     if (!/Cleared from Claude's context · [\d.]+k tokens freed/.test(note)) {
       throw new Error(`the first read's card says "${note}"`);
     }
-    if ((await frame.locator('[data-testid="tool-card"][data-id="toolu_e2e_part11"][data-cleared="true"]').count()) > 0) {
+    await scrollTimeline('bottom');
+    const newest = frame.locator('[data-testid="tool-card"][data-id="toolu_e2e_part11"]');
+    await newest.waitFor({ state: 'attached', timeout: 10_000 });
+    if ((await newest.getAttribute('data-cleared')) === 'true') {
       throw new Error('the newest read is marked cleared');
     }
+    await scrollTimeline('top');
     await first.scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await screenshot(page, 'agent-tool-card-cleared');
 
     // Compacting now: the inspector lists what context editing had cleared before the summary.
+    await scrollTimeline('bottom');
     await runFromPalette(page, 'Marathon: Compact Conversation Now');
     const marker = frame.locator('[data-testid="compaction-toggle"]').last();
     await marker.waitFor({ timeout: 30_000 });
