@@ -417,7 +417,7 @@ export class ChatController extends Disposable {
 
   private postSettings(): void {
     const model = this.backend.model();
-    this.views.broadcast({ type: 'settings/didChange', compactionMode: readSettings().settings.mode, model, effort: this.effort.state(model) });
+    this.views.broadcast({ type: 'settings/didChange', compactionMode: this.compactionMode.shown(readSettings().settings.mode), model, effort: this.effort.state(model) });
   }
 
   private postAgent(): void {
@@ -439,10 +439,6 @@ export class ChatController extends Disposable {
     }
   }
 
-  private postSettings(): void {
-    const { settings } = readSettings();
-    this.views.broadcast({ type: 'settings/didChange', compactionMode: this.compactionMode.shown(settings.mode), model: this.backend.model() });
-  }
 
   private async postBackend(): Promise<void> {
     this.views.broadcast({ type: 'backend/didChange', backend: await this.backend.info() });
