@@ -16,6 +16,7 @@ import { JsonlConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { recordKey } from './crashDriver';
 import { seededRandom } from './random';
+import { testSettings } from '../fixtures/settings';
 
 const KILLS = Number(process.env.MARATHON_CRASH_KILLS) || 100;
 const SEED = Number(process.env.MARATHON_CRASH_SEED) || 20261126;
@@ -199,7 +200,7 @@ suite('Crash safety under SIGKILL', function () {
       indexUnreadableAfterKill: 0,
       indexMismatches: 0,
     };
-    const settings: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    const settings: SessionSettings = testSettings();
     const started = Date.now();
     let next: Driver | undefined;
     let tornBefore = new Set<string>();

@@ -11,6 +11,7 @@ import type { ConversationRecord } from '../../src/core/records';
 import { ConversationSession, type SessionSettings } from '../../src/core/session';
 import { JsonlConversationStore } from '../../src/core/store';
 import { between, pick, seededRandom } from './random';
+import { testSettings } from '../fixtures/settings';
 
 /** How a record is recognised in the file: its id, or what a title or settings record says. */
 export function recordKey(record: ConversationRecord): string {
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   await waitForGo();
   const random = seededRandom(Number(seedText));
   const store = new ReportingStore(new JsonlConversationStore(folder));
-  const settings: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+  const settings: SessionSettings = testSettings();
   const open = (conversationId: string) =>
     ConversationSession.open({
       store,

@@ -24,6 +24,7 @@ import {
 } from '../../src/core/agentTools';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import type { ExpectationResult, ScriptedReply } from '../emulator/types';
+import { testSettings } from '../fixtures/settings';
 
 
 suite('Agent tools: schemas and input', () => {
@@ -275,7 +276,7 @@ suite('Agent mode: the tool loop against the emulator', function () {
   setup(async () => {
     await control('reset', {});
     store = new InMemoryConversationStore();
-    settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000, chatMode: 'agent', maxToolIterations: 25 };
+    settings = testSettings({ chatMode: 'agent', maxToolIterations: 25 });
     events = [];
     tools = new FakeTools();
     pinned = [];

@@ -12,6 +12,7 @@ import { TOOL_NAMES } from '../../src/core/agentTools';
 import { compactionCostOf, priceFor } from '../../src/core/usage';
 import type { ConfigPatch, Fault, ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
+import { testSettings } from '../fixtures/settings';
 
 interface Recorded {
   path: string;
@@ -56,7 +57,7 @@ suite('Engine fidelity: what the real API sends and refuses', function () {
   setup(() => {
     emulator.state.reset();
     store = new InMemoryConversationStore();
-    settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    settings = testSettings();
     events = [];
     seen = 0;
   });

@@ -10,6 +10,7 @@ import { ConversationSession, type SessionEvent, type SessionSettings } from '..
 import { JsonlConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { seededRandom } from '../stress/random';
+import { testSettings } from '../fixtures/settings';
 
 interface Recorded {
   path: string;
@@ -65,7 +66,7 @@ suite('Long sessions', function () {
 
   test('a randomized session keeps every invariant after every step, across faults, compactions and crashes', async () => {
     const random = seededRandom(20261126);
-    const settings: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    const settings: SessionSettings = testSettings();
     await control('config', { tokenMultiplier: 60 });
     let store = new JsonlConversationStore(folder);
     const id = (await store.create()).id;
@@ -165,7 +166,7 @@ suite('Long sessions', function () {
   });
 
   test('a scripted 500-turn session stays within one turn of the trigger, with bounded requests', async () => {
-    const settings: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    const settings: SessionSettings = testSettings();
     await control('config', { tokenMultiplier: 25 });
     const store = new JsonlConversationStore(folder);
     const id = (await store.create()).id;

@@ -7,6 +7,7 @@ import { ConversationSession } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { TEST_AWS_CREDENTIALS } from '../emulator/platforms';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
+import { testSettings } from '../fixtures/settings';
 
 const [ACCESS_KEY = '', SECRET_KEY = ''] = Object.entries(TEST_AWS_CREDENTIALS)[0] ?? [];
 
@@ -36,7 +37,7 @@ suite('A conversation moves between providers', function () {
       let onBedrock = false;
       const anthropic = createClient({ apiKey: 'test-key', baseURL: emulator.url });
       const bedrock = createPlatformClient({ provider: 'bedrock', region: 'us-east-1', baseURL: emulator.url, auth: { kind: 'awsChain' } });
-      const base: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+      const base: SessionSettings = testSettings();
       const events: SessionEvent[] = [];
       const session = await ConversationSession.open({
         store,

@@ -5,6 +5,7 @@ import type { ConversationRecord } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
+import { testSettings } from '../fixtures/settings';
 
 interface Recorded {
   path: string;
@@ -29,7 +30,7 @@ suite('ConversationSession against the emulator', function () {
   setup(async () => {
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST', body: '{}' });
     store = new InMemoryConversationStore();
-    settings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    settings = testSettings();
     events = [];
     pinned = [];
   });

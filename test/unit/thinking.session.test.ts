@@ -10,6 +10,7 @@ import type { ConversationRecord } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
+import { testSettings } from '../fixtures/settings';
 
 interface Recorded {
   path: string;
@@ -36,7 +37,7 @@ suite('ConversationSession with thinking', function () {
     // The default model thinks unasked, and every block's prefix is checked with `error`.
     emulator.state.configure({ thinkUnasked: true, forcePrefixError: true });
     store = new InMemoryConversationStore();
-    settings = { model: 'claude-sonnet-5-5', maxTokens: 4096, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+    settings = testSettings({ maxTokens: 4096 });
     events = [];
     system = 'You are a test assistant.';
   });
