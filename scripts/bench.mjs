@@ -9,6 +9,11 @@ import { chromium } from 'playwright-core';
 import { ROOT, ensureSetup, freePort, freshWorkspace, run, startCodeServer, startEmulator, stopAll, workbenchUrl } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
+const PROVIDERS = ['anthropic', 'bedrock', 'vertex', 'foundry'];
+// `--only size,providers,activation` runs some parts (size, engine, webview, providers, activation, ui).
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set((process.argv[onlyIndex + 1] ?? '').split(',')) : undefined;
+const wanted = (part) => only === undefined || only.has(part);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-bench-'));
 const figures = [];
 const failures = [];
@@ -42,6 +47,7 @@ function child(script, args, env = {}) {
 function sizes() {
   const kb = (file) => Math.round(fs.statSync(path.join(ROOT, file)).size / 102.4) / 10;
   figure('size', 'extension bundle (minified)', kb('dist/extension.js'), 'KB', 600);
+  // The .vsix holds every platform bundle; only the chosen one is ever loaded (see the providers figures).
   figure('size', 'webview bundle (minified)', kb('dist/webview/main.js'), 'KB', 300);
   figure('size', '.vsix package', kb('marathon.vsix'), 'KB', 1536);
 }
@@ -58,8 +64,14 @@ async function inVsCode(emulatorUrl) {
     env: { MARATHON_DEMO_URL: emulatorUrl, MARATHON_BENCH_OUT: activationFile, ANTHROPIC_API_KEY: '' },
   });
   const runs = quick ? 3 : 5;
-  for (let i = 0; i < runs; i++) {
+  // The same runs once per provider (a workspace setting): activation must not load any platform client.
+  for (let i = 0; wanted('activation') && i < runs * PROVIDERS.length; i++) {
+    const provider = PROVIDERS[i % PROVIDERS.length];
     const folder = freshWorkspace(`bench-${port}-${i}`);
+    const settingsFile = path.join(folder, '.vscode', 'settings.json');
+    const existing = fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')) : {};
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...existing, 'marathon.provider': provider }, null, 2));
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-bench-chr-'));
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -87,8 +99,23 @@ async function inVsCode(emulatorUrl) {
     };
     figure('activation', `activate() in the extension host (median of ${activationMs.length})`, medianOf(activationMs), 'ms', 20);
     figure('activation', 'activation as the extension host sees it (loading the bundle, creating the context, activate())', medianOf(totalMs), 'ms');
-  } else {
+    const { byProvider = {} } = JSON.parse(fs.readFileSync(activationFile, 'utf8'));
+    for (const provider of PROVIDERS) {
+      const entry = byProvider[provider];
+      if (!entry) {
+        failures.push(`activation: no figure for marathon.provider = ${provider}`);
+        continue;
+      }
+      figure('activation', `activate() with marathon.provider = ${provider} (median of ${entry.activationMs.length})`, medianOf(entry.activationMs), 'ms', 20);
+      if (entry.lazyLoaded.length > 0) {
+        failures.push(`activation with ${provider} loaded ${entry.lazyLoaded.join(', ')}; activation must load no engine or platform bundle`);
+      }
+    }
+  } else if (wanted('activation')) {
     failures.push('activation: no figure was written by the extension host');
+  }
+  if (!wanted('ui')) {
+    return;
   }
   const folder = freshWorkspace(`bench-${port}-ui`);
   child('out/test/bench/ui.js', [], { MARATHON_WORKBENCH_URL: workbenchUrl(serverUrl, folder), MARATHON_EMULATOR_URL: emulatorUrl });
@@ -120,16 +147,27 @@ async function main() {
   if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) {
     console.warn('tsc reported errors; measuring anyway.');
   }
-  if (run('npx', ['vsce', 'package', '--no-dependencies', '--out', 'marathon.vsix'], { stdio: 'ignore' }) !== 0) {
+  if (!wanted('size')) {
+    // skipped
+  } else if (run('npx', ['vsce', 'package', '--no-dependencies', '--out', 'marathon.vsix'], { stdio: 'ignore' }) !== 0) {
     failures.push('size: vsce package failed');
   } else {
     sizes();
   }
   const emulatorUrl = await startEmulator();
-  child('out/test/bench/engine.js', [emulatorUrl]);
-  child('out/test/bench/webview.js', []);
+  if (wanted('engine')) {
+    child('out/test/bench/engine.js', [emulatorUrl]);
+  }
+  if (wanted('webview')) {
+    child('out/test/bench/webview.js', []);
+  }
+  if (wanted('providers')) {
+    child('out/test/bench/providers.js', []);
+  }
   try {
-    await inVsCode(emulatorUrl);
+    if (wanted('activation') || wanted('ui')) {
+      await inVsCode(emulatorUrl);
+    }
   } catch (error) {
     failures.push(`vscode: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -141,8 +179,9 @@ async function main() {
   const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, quick, seconds: Math.round((Date.now() - started) / 1000) };
   console.log(`\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${quick ? 'quick' : 'full'} run in ${machine.seconds} s`);
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, figures, failures }, null, 2) + '\n');
-  console.log('Wrote bench/results.json');
+  // A partial run (`--only`) writes its own file, leaving the full run's figures in place.
+  fs.writeFileSync(path.join(ROOT, 'bench', only ? 'results.partial.json' : 'results.json'), JSON.stringify({ machine, figures, failures }, null, 2) + '\n');
+  console.log(`Wrote bench/${only ? 'results.partial.json' : 'results.json'}`);
   if (failures.length > 0) {
     console.error(`\n${failures.length} scenario(s) broke:\n${failures.join('\n')}`);
     process.exit(1);

@@ -104,6 +104,8 @@ export type ConversationRecord =
       tokensBefore?: number;
       tokensAfter?: number;
       costUsd?: number;
+      /** The platform that made the summary (`SessionSettings.provider`); absent: the Anthropic API. */
+      provider?: string;
     }
   | { v: 1; kind: 'error'; id: string; at: number; errorKind: ErrorKind; message: string; retryable: boolean }
   | { v: 1; kind: 'title'; at: number; title: string }

@@ -113,6 +113,7 @@ export class ConversationSession {
       const records = await this.view.recordsToAnchor();
       this.history = RequestHistory.rebuild(records);
       this.clearing = ToolResultClearing.fromRecords(records);
+      this.compaction.restore(records);
     })();
     return this.historyReady;
   }

@@ -5,6 +5,10 @@ import { silentLogger } from '../../src/core/ports';
 import type { MessagesClient, SessionEvent, SessionSettings } from '../../src/core/session';
 import { ConversationSession } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
+import type { ApiMessage } from '../../src/core/requestHistory';
+import type { StoredBlock } from '../../src/core/records';
+import { buildTurnRequest } from '../../src/core/turn/request';
+import { snapshotSettings } from '../../src/core/turn/settingsSnapshot';
 import { TEST_AWS_CREDENTIALS } from '../emulator/platforms';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { testSettings } from '../fixtures/settings';
@@ -73,5 +77,51 @@ suite('A conversation moves between providers', function () {
       if (saved.id === undefined) {delete process.env.AWS_ACCESS_KEY_ID;}
       if (saved.secret === undefined) {delete process.env.AWS_SECRET_ACCESS_KEY;}
     }
+  });
+});
+
+const SUMMARY_PREAMBLE = 'Summary of the earlier conversation: ';
+
+suite('Which summaries cross over to another provider or model', () => {
+  const base: SessionSettings = { model: 'claude-sonnet-5-5', maxTokens: 1024, triggerTokens: 50_000, instructions: '', mode: 'auto', keepRecentTurns: 1, contextWindow: 200_000 };
+  const signed = { type: 'compaction', content: 'We planned the parser refactor.', signature: 'EuYBsigned' };
+  const threshold = { type: 'compaction', content: 'We planned the parser refactor.' };
+  const encrypted = { ...threshold, encrypted_content: 'Eqopaque' };
+  const messages = (block: StoredBlock): ApiMessage[] => [
+    { role: 'assistant', content: [block] },
+    { role: 'user', content: [{ type: 'text', text: 'Now write the tests for it' }] },
+  ];
+  const send = (block: StoredBlock, settings: Partial<SessionSettings>, anchorProvider?: string) =>
+    buildTurnRequest(
+      { settings: snapshotSettings({ ...base, ...settings }), system: 'You are a test assistant.', messages: messages(block) },
+      { supported: true, signed: typeof block['signature'] === 'string', hasThresholdBlock: typeof block['signature'] !== 'string', anchorProvider },
+    ) as { messages: Array<{ content: Array<Record<string, unknown>> }>; betas?: string[] };
+  const carries = (body: { messages: Array<{ content: Array<Record<string, unknown>> }> }) => {
+    const blocks = body.messages.flatMap((message) => message.content);
+    return blocks.some((block) => block.type === 'compaction') ? 'block' : blocks.some((block) => String(block.text ?? '').startsWith(SUMMARY_PREAMBLE)) ? 'text' : 'nothing';
+  };
+
+  test('a signed summary stays a block on the platform that signed it, with another model too', () => {
+    assert.equal(carries(send(signed, {})), 'block');
+    assert.equal(carries(send(signed, { model: 'claude-opus-5-5' })), 'block');
+    assert.equal(carries(send(signed, { provider: 'vertex' }, 'vertex')), 'block');
+  });
+
+  test('a signed summary goes to another platform as text, and that platform compacts at the threshold from then on', () => {
+    const toVertex = send(signed, { provider: 'vertex' });
+    assert.equal(carries(toVertex), 'text', 'Anthropic API → Vertex AI');
+    assert.deepEqual(toVertex.betas, ['compact-2026-01-12']);
+    assert.equal(carries(send(signed, {}, 'foundry')), 'text', 'Foundry → Anthropic API');
+    assert.equal(carries(send(signed, { provider: 'foundry' }, 'vertex')), 'text', 'Vertex AI → Foundry');
+    assert.equal(carries(send(signed, { onDemandSupported: false })), 'text', 'a model without on-demand compaction (Haiku)');
+  });
+
+  test('a threshold summary crosses to any platform, unless it carries encrypted content only its maker reads', () => {
+    assert.equal(carries(send(threshold, { provider: 'bedrock', onDemandSupported: false })), 'block');
+    assert.equal(carries(send(threshold, {}, 'vertex')), 'block');
+    assert.equal(carries(send(encrypted, { provider: 'vertex' }, 'vertex')), 'block', 'where it was made');
+    assert.equal(carries(send(encrypted, { provider: 'bedrock', onDemandSupported: false })), 'text', 'Anthropic API → Bedrock');
+    const manual = send(encrypted, { provider: 'foundry', mode: 'manual' }) as { context_management?: unknown };
+    assert.equal(manual.context_management, undefined, 'as text, no threshold strategy left to declare');
   });
 });

@@ -2,7 +2,7 @@
 // deterministic trim where compaction is unavailable, and the recovery from a context-window refusal.
 import { isCompactionUnsupported, type ClassifiedError } from '../errors';
 import { isLiveCompactionBlock } from '../requestHistory';
-import type { StoredBlock, UsageFigures } from '../records';
+import type { ConversationRecord, StoredBlock, UsageFigures } from '../records';
 import { timelineItem } from '../timeline';
 import { compactionCostOf, estimateTokens, priceFor, usageFigures } from '../usage';
 import { keepsUnboundThinking, newRecordId, requestSource, sentMessages, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
@@ -43,7 +43,19 @@ export class CompactionPolicy {
   /** `max_tokens` for the next request only, after the API said the prompt plus `max_tokens` exceeds the window. */
   private maxTokensCap: number | undefined;
 
+  /** The platform that made the summary the history starts from (undefined: the Anthropic API). */
+  private anchorProvider: string | undefined;
+
   constructor(private readonly deps: CompactionPolicyDeps) {}
+
+  /** Reads which platform made the latest summary from the records the history was rebuilt from. */
+  restore(records: readonly ConversationRecord[]): void {
+    for (const record of records) {
+      if (record.kind === 'compaction' && !record.failed && record.compactionKind !== 'trim') {
+        this.anchorProvider = record.provider;
+      }
+    }
+  }
 
   /** The conversation's compaction state, for the request builder. */
   state(ctx: Pick<TurnContext, 'history' | 'settings'>): CompactionState {
@@ -53,6 +65,7 @@ export class CompactionPolicy {
       hasThresholdBlock: ctx.history.hasThresholdBlock,
       maxTokensCap: this.maxTokensCap,
       thresholdSuspended: this.failedThisTurn || undefined,
+      anchorProvider: this.anchorProvider,
     };
   }
 
@@ -223,8 +236,12 @@ export class CompactionPolicy {
       tokensBefore,
       tokensAfter: summary ? this.estimate(summary) : undefined,
       costUsd: compactionCostOf(figures, priceFor(response.model, settings.prices)),
+      ...(settings.provider ? { provider: settings.provider } : {}),
     };
     await ctx.persist(marker);
+    if (live) {
+      this.anchorProvider = settings.provider;
+    }
     if (live) {
       history.applyOnDemandCompaction(block, keptIds, { recordId: marker.id, blocks: pinned });
       // The context is now the summary plus what was kept; the next answer will measure it exactly.
@@ -311,8 +328,12 @@ export class CompactionPolicy {
       tokensAfter: summary ? this.estimate(summary) : undefined,
       costUsd: compactionCostOf(figures, priceFor(settings.model, settings.prices)),
       paused: paused || undefined,
+      ...(settings.provider ? { provider: settings.provider } : {}),
     };
     await ctx.persist(marker);
+    if (!marker.failed) {
+      this.anchorProvider = settings.provider;
+    }
     ctx.emit({ type: 'item', item: timelineItem(marker)[0]! });
     if (marker.failed) {
       ctx.logger.warn('[Compaction] the server returned a failed compaction (content null); the conversation continues uncompacted');

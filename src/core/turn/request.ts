@@ -35,6 +35,35 @@ export interface CompactionState {
   maxTokensCap?: number;
   /** The turn's paused compaction failed: declare the strategy, but with a trigger that does not fire. */
   thresholdSuspended?: boolean;
+  /** The platform that made the summary the history starts from; absent: the Anthropic API. */
+  anchorProvider?: string;
+}
+
+/**
+ * Whether the summary block the history starts from can be sent to this turn's platform and model as a
+ * block; where it cannot, it goes as text and the platform makes its own next summary.
+ * - Its strategy must be declarable here: a signed block needs the on-demand beta on every request that
+ *   carries it (compaction reference §1.1), which Bedrock and Haiku lack (§1.6); a threshold block needs
+ *   the threshold beta, which every platform has for the compaction models (§1.6).
+ * - A signed block is checked against its `signature` by the server (`compaction_signature_invalid`,
+ *   §2.7), and signatures are bound to the account that made them (thinking reference §3.1,
+ *   `organization_binding_mismatch`); nothing documents one verifying under another platform's account,
+ *   so it stays on the platform that signed it [INF]. Another model on that platform keeps it: the
+ *   signature covers the summary and `tool_changes` (§2.1), not the model.
+ * - A threshold block is unsigned plain text and crosses anywhere, unless it carries
+ *   `encrypted_content`, opaque metadata that only its maker reads back (§2.1; replayed where it was not
+ *   issued, a 400: anthropic-sdk-python#1828).
+ */
+export function summaryCrossesOver(messages: readonly ApiMessage[], compaction: CompactionState, settings: SettingsSnapshot): boolean {
+  const block = messages[0]?.content.find((entry) => entry.type === 'compaction');
+  if (!block) {
+    return true;
+  }
+  const moved = (compaction.anchorProvider ?? 'anthropic') !== (settings.provider ?? 'anthropic');
+  if (compaction.signed) {
+    return settings.onDemandSupported !== false && !moved;
+  }
+  return !(moved && typeof block.encrypted_content === 'string');
 }
 
 /** The system prompt, with the breakpoint at its end that keeps it cached across compactions. */
@@ -112,18 +141,19 @@ export function buildTurnRequest(source: RequestSource, compaction: CompactionSt
   }
   const trigger = Math.max(settings.triggerTokens, MIN_TRIGGER_TOKENS);
   const betas = Array.isArray(body.betas) ? (body.betas as string[]) : [];
-  if (compaction.signed && settings.onDemandSupported === false) {
-    // A signed summary travels only with the on-demand beta, which this platform refuses (Bedrock: a
-    // conversation moved there from another provider): it goes as text, and threshold compaction
-    // takes over, so the next summary is one this platform made.
+  let hasThresholdBlock = compaction.hasThresholdBlock;
+  if (!summaryCrossesOver(source.messages, compaction, settings)) {
+    // A summary that cannot cross over to this platform or model (see summaryCrossesOver) goes as text,
+    // and threshold compaction takes over, so the next summary is one this platform made.
     body.messages = withCacheBreakpoints(withSummaryAsText(source.messages));
+    hasThresholdBlock = false;
   } else if (compaction.signed) {
     body.betas = [ON_DEMAND_BETA, ...betas];
     return body;
   }
   body.betas = [THRESHOLD_BETA, ...betas];
   if (settings.mode === 'manual' || compaction.thresholdSuspended) {
-    if (compaction.hasThresholdBlock) {
+    if (hasThresholdBlock) {
       // Threshold blocks must keep their strategy declared; a trigger past the window never fires.
       body.context_management = { edits: [{ type: 'compact_20260112', trigger: { type: 'input_tokens', value: Math.max(settings.contextWindow + 1, MIN_TRIGGER_TOKENS) } }] };
     }

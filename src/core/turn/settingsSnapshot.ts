@@ -34,6 +34,8 @@ export interface SessionSettings {
   contextEditing?: 'auto' | 'off';
   /** False when the Models API (or the platform) says the model cannot clear tool results or thinking. */
   contextEditingSupported?: boolean;
+  /** The platform serving the turn (`bedrock`, `vertex`, `foundry`); absent: the Anthropic API. */
+  provider?: string;
   /** False where the platform offers tool-result clearing but not thinking clearing (Amazon Bedrock). */
   clearThinkingSupported?: boolean;
 }

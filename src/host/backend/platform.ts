@@ -83,6 +83,7 @@ export class PlatformTurns {
     return {
       ...base,
       model: settings.model,
+      provider: settings.provider,
       mode,
       compactionSupported: capability.threshold,
       onDemandSupported: capability.onDemand,
