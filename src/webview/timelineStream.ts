@@ -15,7 +15,15 @@ function syncThinking(entry: Entry): void {
   const streaming = entry.stream !== null && state.endedAt === undefined;
   const section = thinkingSectionOf(state);
   if (section === null || !entry.el.contains(section)) {
-    entry.el.querySelector('.msg-head')?.after(createThinkingSection(state, streaming));
+    // A new state (the stored view replacing the streamed one at the end) takes the old section's place:
+    // an answer shows one thinking section, never the streamed one and the stored one.
+    const fresh = createThinkingSection(state, streaming);
+    const previous = entry.el.querySelector(':scope > .thinking');
+    if (previous !== null) {
+      previous.replaceWith(fresh);
+    } else {
+      entry.el.querySelector('.msg-head')?.after(fresh);
+    }
   } else {
     flushThinking(state, streaming);
   }
