@@ -292,9 +292,9 @@ test('hostile markdown and HTML from the model render as inert text: nothing exe
       const timeline = document.querySelector('[data-testid="timeline"]');
       const all = Array.from(document.querySelectorAll('*'));
       const handlers = all.filter((element) => Array.from(element.attributes).some((attribute) => attribute.name.toLowerCase().startsWith('on')));
-      // <details> is ours only in compaction markers.
+      // <details> is ours only in compaction markers and thinking sections.
       const badTags = Array.from(timeline.querySelectorAll('script, img, svg, iframe, style, math, form, input, object, embed, details'))
-        .filter((element) => element.closest('.compaction') === null);
+        .filter((element) => element.closest('.compaction') === null && !element.classList.contains('thinking-details'));
       const hrefs = Array.from(timeline.querySelectorAll('a[href]')).map((anchor) => anchor.getAttribute('href') || '');
       const styled = Array.from(timeline.querySelectorAll('[style]')).filter((element) => !element.classList.contains('spacer'));
       const wide = Array.from(timeline.querySelectorAll('.entry')).filter((entry) => entry.scrollWidth > timeline.clientWidth + 1);
