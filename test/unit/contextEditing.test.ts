@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
 import type { ApiMessage } from '../../src/core/requestHistory';
-import { silentLogger, type ToolCall, type ToolHost, type ToolOutcome, type ToolRunContext } from '../../src/core/ports';
+import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
@@ -15,6 +15,7 @@ import { buildTurnRequest, type CompactionState } from '../../src/core/turn/requ
 import { snapshotSettings } from '../../src/core/turn/settingsSnapshot';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import type { ScriptedReply } from '../emulator/types';
+import { ReadingTools } from '../fixtures/readingTools';
 
 const base: SessionSettings = {
   model: 'claude-sonnet-5-5',
@@ -137,23 +138,6 @@ suite('context editing: the edits of a request', () => {
   });
 });
 
-/** Reads answered with `chars` characters each; a repeated read gets the same full content again. */
-class ReadingTools implements ToolHost {
-  readonly calls: ToolCall[] = [];
-  constructor(private readonly chars: number) {}
-  availableTools(): string[] {
-    return [...TOOL_NAMES];
-  }
-  async run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]> {
-    return calls.map((call) => {
-      this.calls.push(call);
-      context.report(call.id, 'running');
-      const path = String((call.input as { path?: string }).path);
-      return { status: 'done', content: `// ${path}\n` + `export const value = '${path}';\n`.repeat(Math.ceil(this.chars / 30)) };
-    });
-  }
-}
-
 interface Recorded {
   path: string;
   status: number | null;
@@ -182,7 +166,7 @@ suite('context editing: Agent sessions against the emulator', function () {
   async function run(settings: SessionSettings, steps: number, store = new InMemoryConversationStore(), events: SessionEvent[] = []) {
     const id = (await store.create()).id;
     emulator.state.addReplies([...reads(steps), { text: 'Done with the refactor.' }]);
-    const tools = new ReadingTools(10_000);
+    const tools = new ReadingTools((path) => `// ${path}\n` + `export const value = '${path}';\n`.repeat(Math.ceil(10_000 / 30)));
     const session = await ConversationSession.open({
       store,
       conversationId: id,

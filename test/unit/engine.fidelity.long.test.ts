@@ -4,33 +4,20 @@
 // and max_tokens 64,000 on a 200k window. Every turn completes and the API accepts every request.
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
-import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/core/ports';
 import { silentLogger } from '../../src/core/ports';
 import type { StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/agentTools';
 import type { ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { seededRandom } from '../stress/random';
+import { ReadingTools } from '../fixtures/readingTools';
 
 interface Recorded {
   path: string;
   betas: string[];
   status: number | null;
   body: { model: string; max_tokens: number; messages: Array<{ role: string; content: StoredBlock[] }> };
-}
-
-class ReadingTools implements ToolHost {
-  availableTools(): string[] {
-    return [...TOOL_NAMES];
-  }
-  async run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]> {
-    return calls.map((call) => {
-      context.report(call.id, 'running');
-      return { status: 'done', content: `contents of ${String((call.input as { path?: string }).path)}\n` + 'export const value = 1;\n'.repeat(8) };
-    });
-  }
 }
 
 const TURNS = 300;
@@ -77,7 +64,7 @@ suite('Engine fidelity: a seeded 300-turn Agent session', function () {
       retry: { baseDelayMs: 1, maxDelayMs: 5 },
       idleTimeoutMs: 120,
       compactionIdleTimeoutMs: 5000,
-      tools: new ReadingTools(),
+      tools: new ReadingTools((path) => `contents of ${path}\n` + 'export const value = 1;\n'.repeat(8)),
     });
     session.onEvent((event) => events.push(event));
 

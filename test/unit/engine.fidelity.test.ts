@@ -3,16 +3,15 @@
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
 import { classifyError } from '../../src/core/errors';
-import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/core/ports';
 import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/agentTools';
 import { compactionCostOf, priceFor } from '../../src/core/usage';
 import type { ConfigPatch, Fault, ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { testSettings } from '../fixtures/settings';
+import { ReadingTools } from '../fixtures/readingTools';
 
 interface Recorded {
   path: string;
@@ -25,20 +24,6 @@ interface Recorded {
     context_management?: { edits: Array<Record<string, unknown>> };
     compaction?: unknown;
   };
-}
-
-class ReadingTools implements ToolHost {
-  readonly calls: ToolCall[] = [];
-  availableTools(): string[] {
-    return [...TOOL_NAMES];
-  }
-  async run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]> {
-    return calls.map((call) => {
-      this.calls.push(call);
-      context.report(call.id, 'running');
-      return { status: 'done', content: `contents of ${String((call.input as { path?: string }).path)}` };
-    });
-  }
 }
 
 suite('Engine fidelity: what the real API sends and refuses', function () {

@@ -11,16 +11,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createClient } from '../../src/core/client';
-import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/core/ports';
 import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord, StoredBlock } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { JsonlConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/agentTools';
 import { fallbackCapabilities, type EffortChoice } from '../../src/core/turn/thinking';
 import type { ScriptedReply } from '../emulator/server';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { seededRandom } from '../stress/random';
+import { ReadingTools } from '../fixtures/readingTools';
 
 interface Recorded {
   path: string;
@@ -34,18 +33,6 @@ interface Recorded {
     compaction?: unknown;
     messages: Array<{ role: string; content: StoredBlock[] }>;
   };
-}
-
-class ReadingTools implements ToolHost {
-  availableTools(): string[] {
-    return [...TOOL_NAMES];
-  }
-  async run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]> {
-    return calls.map((call) => {
-      context.report(call.id, 'running');
-      return { status: 'done', content: `contents of ${String((call.input as { path?: string }).path)}\n` + 'export const value = 1;\n'.repeat(6) };
-    });
-  }
 }
 
 const STEPS = 140;
@@ -114,7 +101,7 @@ suite('Engine: a seeded randomized session with thinking on, prefix check enforc
         logger: silentLogger,
         retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2 },
         idleTimeoutMs: 1000,
-        tools: new ReadingTools(),
+        tools: new ReadingTools((path) => `contents of ${path}\n` + 'export const value = 1;\n'.repeat(6)),
       });
       opened.onEvent((event) => events.push(event));
       return opened;

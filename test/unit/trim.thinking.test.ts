@@ -3,24 +3,11 @@
 // thinking blocks and tool definitions), so the request after a trim fits the window with max_tokens 64,000.
 import * as assert from 'node:assert/strict';
 import { createClient } from '../../src/core/client';
-import type { ToolCall, ToolHost, ToolOutcome, ToolRunContext } from '../../src/core/ports';
 import { silentLogger } from '../../src/core/ports';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
 import { InMemoryConversationStore } from '../../src/core/store';
-import { TOOL_NAMES } from '../../src/core/agentTools';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
-
-class ReadingTools implements ToolHost {
-  availableTools(): string[] {
-    return [...TOOL_NAMES];
-  }
-  async run(calls: readonly ToolCall[], context: ToolRunContext): Promise<ToolOutcome[]> {
-    return calls.map((call) => {
-      context.report(call.id, 'running');
-      return { status: 'done', content: 'export const value = 1;\n'.repeat(8) };
-    });
-  }
-}
+import { ReadingTools } from '../fixtures/readingTools';
 
 suite('Trim with thinking on', function () {
   this.timeout(120_000);
@@ -54,7 +41,7 @@ suite('Trim with thinking on', function () {
       systemPrompt: async () => 'You are a coding agent.',
       logger: silentLogger,
       retry: { baseDelayMs: 1, maxDelayMs: 5 },
-      tools: new ReadingTools(),
+      tools: new ReadingTools(() => 'export const value = 1;\n'.repeat(8)),
     });
     const events: SessionEvent[] = [];
     session.onEvent((event) => events.push(event));
