@@ -29,7 +29,7 @@ export interface Location {
 
 /** Why an attachment was not made; `canTruncate` means the first part can be attached instead. */
 export interface AttachmentProblem {
-  reason: 'tooLarge' | 'binary' | 'outsideWorkspace' | 'missing' | 'unreadable' | 'untrusted' | 'unavailable';
+  reason: 'tooLarge' | 'binary' | 'outsideWorkspace' | 'missing' | 'unreadable' | 'untrusted' | 'unavailable' | 'noProblems';
   message: string;
   canTruncate?: boolean;
 }

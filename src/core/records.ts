@@ -104,6 +104,9 @@ export type ConversationRecord =
       tokensBefore?: number;
       tokensAfter?: number;
       costUsd?: number;
+      /** An on-demand compaction's own usage and model, as billed (threshold ones bill in their answer). */
+      usage?: UsageFigures;
+      model?: string;
       /** The platform that made the summary (`SessionSettings.provider`); absent: the Anthropic API. */
       provider?: string;
     }

@@ -92,9 +92,12 @@ export class ConversationSession {
    */
   static async open(deps: SessionDeps): Promise<ConversationSession> {
     const session = new ConversationSession(deps, await TranscriptView.open(deps.store, deps.conversationId, deps.tailSize));
-    const lastUsage = session.view.findLast((record) => record.kind === 'assistant' && Boolean(record.usage?.contextTokens));
-    if (lastUsage?.kind === 'assistant' && lastUsage.usage) {
-      session.usage.contextTokens = lastUsage.usage.contextTokens;
+    // The meter shows what it showed when the conversation was left: the last measured answer, or a
+    // compaction's estimate of what it left when that came later.
+    const last = session.view.findLast((record) => (record.kind === 'assistant' && Boolean(record.usage?.contextTokens)) || (record.kind === 'compaction' && record.tokensAfter !== undefined));
+    const contextTokens = last?.kind === 'assistant' ? last.usage?.contextTokens : last?.kind === 'compaction' ? last.tokensAfter : undefined;
+    if (contextTokens !== undefined) {
+      session.usage.contextTokens = contextTokens;
     }
     void session.loadTotals();
     return session;
@@ -433,7 +436,7 @@ export class ConversationSession {
       return this.compaction.settlePaused(ctx, compactionBlock, message, figures);
     }
     if (compactionBlock) {
-      await this.compaction.recordThresholdMarker(ctx, compactionBlock, figures, []);
+      await this.compaction.recordThresholdMarker(ctx, compactionBlock, figures);
     }
     // Cut by the output limit or by the context window (`model_context_window_exceeded`): Continue goes on.
     const cut = message.stop_reason === 'max_tokens' || message.stop_reason === 'model_context_window_exceeded';

@@ -108,6 +108,7 @@ export class ChatController extends Disposable {
           }
           this.reportSettingsProblems();
           this.postSettings();
+          this.postMeter();
           this.postAgent();
         }
       }),
@@ -413,6 +414,14 @@ export class ChatController extends Disposable {
   /** Tells the views which attachments wait for the active conversation's next message. */
   private postAttachments(conversationId?: string): void {
     this.contextMessages?.postChips(conversationId);
+  }
+
+  /** The meter of the open conversation against the settings as they are now (a new trigger shows at once). */
+  private postMeter(): void {
+    const session = this.conversations.current;
+    if (session) {
+      this.views.broadcast({ type: 'meter/didChange', meter: session.meter() });
+    }
   }
 
   private postSettings(): void {

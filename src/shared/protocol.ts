@@ -333,6 +333,8 @@ export type ToWebview =
   | { type: 'attachments/didChange'; conversationId: string; chips: AttachmentChip[] }
   /** An attach was refused; with `canTruncate` the webview offers to attach the first part. */
   | { type: 'context/attachFailed'; itemId: string; message: string; canTruncate: boolean }
+  /** The refusal shown for `itemId` no longer holds (problems appeared where there were none): it leaves. */
+  | { type: 'context/attachProblemResolved'; itemId: string }
   /** A `/` command's text (an MCP server's prompt), put into the prompt box for the user to review and send. */
   | { type: 'prompt/insert'; text: string }
   | { type: 'settings/didChange'; compactionMode: CompactionMode; model: string; effort?: EffortSetting }

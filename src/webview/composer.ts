@@ -264,12 +264,21 @@ export class Composer {
     }
     children.push(dismiss);
     this.attachProblem.replaceChildren(...children);
+    this.attachProblem.dataset.itemId = message.itemId;
     this.attachProblem.hidden = false;
+  }
+
+  /** The refusal for `itemId` no longer holds: it leaves, unless another one has replaced it since. */
+  resolveAttachProblem(itemId: string): void {
+    if (this.attachProblem.dataset.itemId === itemId) {
+      this.clearAttachProblem();
+    }
   }
 
   private clearAttachProblem(): void {
     this.attachProblem.hidden = true;
     this.attachProblem.replaceChildren();
+    delete this.attachProblem.dataset.itemId;
   }
 
   /** Opens the picker from the Attach button: types an `@` at the caret. */

@@ -306,6 +306,9 @@ function handle(message: ToWebview): void {
       composer.showAttachProblem(message);
       announce(message.message);
       break;
+    case 'context/attachProblemResolved':
+      composer.resolveAttachProblem(message.itemId);
+      break;
     case 'prompt/insert':
       composer.insertText(message.text);
       break;

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { e2eFolder, emulator, newConversation, openChat, openFile, runCommand, runFromPalette, screenshot, sendAndWait, test, waitUntil } from './harness';
+import { e2eFolder, emulator, newConversation, openChat, openFile, runCommand, runFromPalette, screenshot, sendAndWait, test, userSettings, userSettingsFile, waitUntil } from './harness';
 
 const lastAnswer = (frame: Frame) => frame.locator('[data-testid="msg-assistant"]').last();
 
@@ -183,4 +183,68 @@ test('the demo backend plays its scenes from the empty state: a code answer to A
   await page.locator('.editor-actions .action-label[aria-label^="Discard Proposed Change"]').first().click();
   await runFromPalette(page, 'Notifications: Clear All Notifications');
   await runCommand(page, 'View: Close All Editors');
+});
+
+/** The meter's figures as the view shows them: the short line and the exact details. */
+async function meterReading(frame: Frame): Promise<string> {
+  const meter = frame.locator('[data-testid="meter"]');
+  return `${await meter.locator('.meter-row').innerText()}\n${(await meter.getAttribute('title')) ?? ''}`;
+}
+
+test('the meter shows the same figures after switching away and back, follows a new trigger at once, and a "no problems" notice leaves when a problem appears', async (page) => {
+  const frame = await openChat(page);
+  await newConversation(frame);
+  await sendAndWait(frame, 'Meter check: the pelican inventory, part one.');
+  await sendAndWait(frame, 'Meter check: part two.');
+  await frame.locator('[data-testid="compact-now"]').click();
+  const marker = frame.locator('[data-testid="msg-compaction"]').last();
+  await marker.waitFor({ timeout: 20_000 });
+  // The marker's "→ N tokens" is what the meter shows right after it (the summary and what stays).
+  const line = await marker.locator('.compaction-line').innerText();
+  const after = /→ ([\d.,]+k?) tokens/.exec(line)?.[1];
+  const shown = (await frame.locator('.meter-context').innerText()).split(' / ')[0];
+  if (after === undefined || after !== shown) {
+    await fail(`the marker says "→ ${after ?? '?'} tokens" but the meter shows ${shown ?? '?'}`);
+  }
+  const before = await meterReading(frame);
+  await newConversation(frame);
+  await frame.locator('[data-testid="history-toggle"]').click();
+  await frame.locator('.history-search').fill('');
+  await frame.locator('[data-testid="history-list"] .history-open', { hasText: 'Meter check: the pelican' }).first().click();
+  await waitUntil('the conversation is open again', async () => (await frame.locator('[data-testid="title"]').innerText()).includes('Meter check'));
+  await waitUntil('the meter shows what it showed before', async () => (await meterReading(frame)) === before, 10_000).catch(async () =>
+    fail(`the meter changed on switching back:\n  before: ${before.replace(/\n/g, ' | ')}\n  after:  ${(await meterReading(frame)).replace(/\n/g, ' | ')}`),
+  );
+
+  // A new trigger shows on the meter at once, before any turn.
+  const settingsFile = userSettingsFile();
+  const original = fs.readFileSync(settingsFile, 'utf8');
+  try {
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...userSettings(), 'marathon.compaction.triggerTokens': 61_000 }, null, 2));
+    await waitUntil('the meter shows the new trigger', async () => (await frame.locator('.meter-context').innerText()).endsWith('/ 61k'));
+  } finally {
+    fs.writeFileSync(settingsFile, original);
+  }
+  await waitUntil('the meter shows the trigger from before', async () => !(await frame.locator('.meter-context').innerText()).endsWith('/ 61k'));
+
+  // "There are no problems in notice-check.json" leaves once the file has one.
+  const file = path.join(e2eFolder, 'notice-check.json');
+  fs.writeFileSync(file, '{\n  "fine": true\n}\n');
+  try {
+    await openFile(page, 'notice-check.json');
+    const prompt = frame.locator('[data-testid="prompt"]');
+    await prompt.click();
+    await prompt.pressSequentially('@Problems in notice', { delay: 20 });
+    await frame.locator('[data-testid="picker-item"][aria-selected="true"]', { hasText: 'Problems in notice-check.json' }).waitFor({ timeout: 15_000 });
+    await prompt.press('Enter');
+    const notice = frame.locator('[data-testid="attach-problem"]', { hasText: 'There are no problems in notice-check.json' });
+    await notice.waitFor({ timeout: 10_000 });
+    fs.writeFileSync(file, '{\n  "fine": true,\n}\n');
+    await page.locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning').first().waitFor({ timeout: 30_000 });
+    await notice.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => fail('the "no problems" notice stayed after a problem appeared'));
+    await prompt.fill('');
+  } finally {
+    fs.rmSync(file, { force: true });
+    await runCommand(page, 'View: Close All Editors');
+  }
 });

@@ -3,6 +3,7 @@ import { createClient } from '../../src/core/client';
 import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
+import type { ContextMeter } from '../../src/shared/protocol';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { testSettings } from '../fixtures/settings';
@@ -342,6 +343,53 @@ suite('ConversationSession against the emulator', function () {
     assert.equal(all.length, before + 1);
     assert.equal(all.at(-1)!.body.messages[0]!.content[0]!.type, 'compaction');
     assert.equal(of('turnFinished').at(-1)!.item.kind, 'assistant');
+  });
+
+  /** The meter of the conversation opened afresh, as switching back to it does, once its totals are read. */
+  async function reopenedMeter(id: string): Promise<ContextMeter> {
+    const from = events.length;
+    const reopened = await open(id);
+    for (let tries = 0; tries < 200 && !events.slice(from).some((event) => event.type === 'usage'); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return reopened.meter();
+  }
+
+  test('switching back to a conversation shows the meter it showed: after an on-demand compaction', async () => {
+    const session = await open();
+    await session.send('One ' + 'a '.repeat(80));
+    await session.send('Two ' + 'b '.repeat(80));
+    assert.equal(await session.compactNow(), true);
+    const live = session.meter();
+    assert.ok(live.costUsd > 0 && live.contextTokens > 0);
+    assert.deepEqual(await reopenedMeter(session.id), live, 'the same context, totals and cost');
+  });
+
+  test('a paused compaction marker counts what was put back, and the meter agrees with it, live and reopened', async () => {
+    settings.mode = 'pause';
+    const session = await open();
+    await control('config', { tokenMultiplier: 300 });
+    await session.send('First ' + 'a '.repeat(100));
+    await session.send('Second ' + 'b '.repeat(100));
+    const marker = of('item').map((event) => event.item).find((item) => item.kind === 'compaction');
+    assert.ok(marker && marker.kind === 'compaction' && marker.paused && marker.tokensAfter !== undefined);
+    const live = session.meter();
+    assert.equal(live.contextTokens, marker.tokensAfter, 'the meter shows what the marker says is left');
+    assert.deepEqual(await reopenedMeter(session.id), live);
+    // What the marker says is left is what the next request carries: the summary and the put-back request.
+    await session.continueTurn();
+    const measured = session.meter().contextTokens;
+    assert.ok(Math.abs(marker.tokensAfter - measured) < measured * 0.25, `marker ${marker.tokensAfter} vs measured ${measured}`);
+  });
+
+  test('an on-demand compaction marker counts the summary and what stays after it, as the meter does', async () => {
+    const session = await open();
+    await session.send('One');
+    await session.send('Two');
+    await session.compactNow();
+    const marker = of('item').map((event) => event.item).find((item) => item.kind === 'compaction');
+    assert.ok(marker && marker.kind === 'compaction' && marker.tokensAfter !== undefined);
+    assert.equal(session.meter().contextTokens, marker.tokensAfter);
   });
 
   test('a model the Models API marks as unable to compact is sent no compaction beta at all', async () => {

@@ -4,7 +4,7 @@ import { isCompactionUnsupported, type ClassifiedError } from '../errors';
 import { isLiveCompactionBlock } from '../requestHistory';
 import type { ConversationRecord, StoredBlock, UsageFigures } from '../records';
 import { timelineItem } from '../timeline';
-import { compactionCostOf, estimateTokens, priceFor, usageFigures } from '../usage';
+import { compactionCostOf, priceFor, usageFigures } from '../usage';
 import { keepsUnboundThinking, newRecordId, requestSource, sentMessages, usageEvent, type AssistantRecord, type CompactionRecord, type TurnContext } from './context';
 import { MIN_SUMMARY_TOKENS, buildOnDemandRequest, keepBudgetBelow, systemBlocks, type CompactionState, type RequestBody } from './request';
 
@@ -17,6 +17,15 @@ export interface CompactionPolicyDeps {
   transport: Transport;
   /** Fresh copies of the pinned files, re-sent verbatim after every compaction. */
   pinnedBlocks?: () => Promise<StoredBlock[]>;
+}
+
+interface ThresholdMarkerOptions {
+  putBack?: string[];
+  coveredMessages?: number;
+  paused?: boolean;
+  id?: string;
+  pinned?: StoredBlock[];
+  settled?: boolean;
 }
 
 export class CompactionPolicy {
@@ -216,11 +225,14 @@ export class CompactionPolicy {
     }
     const response = answer.message;
     const figures = usageFigures(response.usage);
-    ctx.usage.add(figures, priceFor(response.model, settings.prices));
     const block = response.content[0];
     const live = response.stop_reason === 'compaction' && block !== undefined && isLiveCompactionBlock(block);
     const summary = live && typeof block.content === 'string' ? block.content : null;
     const pinned = live ? await this.pinnedBlocks(ctx) : [];
+    // What the next request carries besides the summary: the kept messages (all of them less those
+    // covered) and the pinned files. Counted here so the marker and the meter say the same.
+    const keptChars = JSON.stringify(history.toMessages(keepsUnboundThinking(settings))).length - JSON.stringify(messages).length;
+    const fixed = await this.fixedChars(ctx);
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',
@@ -234,18 +246,20 @@ export class CompactionPolicy {
       putBack: live ? [...keptIds] : undefined,
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore,
-      tokensAfter: summary ? this.estimate(summary) : undefined,
+      tokensAfter: summary ? this.estimateChars(fixed + JSON.stringify(block).length + Math.max(0, keptChars) + JSON.stringify(pinned).length) : undefined,
       costUsd: compactionCostOf(figures, priceFor(response.model, settings.prices)),
+      // Stored so that the conversation's totals, read back from the file, include what this request cost.
+      usage: figures,
+      model: response.model,
       ...(settings.provider ? { provider: settings.provider } : {}),
     };
     await ctx.persist(marker);
+    ctx.usage.add(figures, priceFor(response.model, settings.prices), marker.id);
     if (live) {
       this.anchorProvider = settings.provider;
-    }
-    if (live) {
       history.applyOnDemandCompaction(block, keptIds, { recordId: marker.id, blocks: pinned });
-      // The context is now the summary plus what was kept; the next answer will measure it exactly.
-      ctx.usage.contextTokens = estimateTokens(summary ?? '') + estimateTokens(JSON.stringify(sentMessages(ctx).slice(1)));
+      // The next answer measures the context exactly; until then the meter shows the marker's estimate.
+      ctx.usage.contextTokens = marker.tokensAfter ?? ctx.usage.contextTokens;
     } else {
       ctx.logger.warn(`[Compaction] on-demand compaction produced no summary (stop reason ${response.stop_reason}); keeping the conversation as it is`);
     }
@@ -277,7 +291,7 @@ export class CompactionPolicy {
       // A failed summary (the model called a tool, say): the same request would fail the same way, and
       // each try is billed. It counts as a failed compaction; the turn goes on without compacting.
       this.failedThisTurn = true;
-      await this.recordThresholdMarker(ctx, block, figures, []);
+      await this.recordThresholdMarker(ctx, block, figures);
       return 'continue';
     }
     const covered = history.messageCount;
@@ -296,23 +310,29 @@ export class CompactionPolicy {
     const putBack = history.applyPausedCompaction(block, keep, { recordId: markerId, blocks: pinned });
     this.lastPutBack = putBack;
     this.lastPutBackPinned = pinned.length > 0;
-    const marker = await this.recordThresholdMarker(ctx, block, figures, putBack, covered, settings.mode === 'pause', markerId, pinned);
+    const marker = await this.recordThresholdMarker(ctx, block, figures, { putBack, coveredMessages: covered, paused: settings.mode === 'pause', id: markerId, pinned, settled: true });
     ctx.emit(usageEvent(ctx));
     return marker.paused ? 'done' : 'continue';
   }
 
+  /**
+   * Stores a threshold compaction's marker. `settled`: the history already holds the block and its
+   * put-back, so the next request's size is estimated from it and the meter shows that until the next
+   * answer measures it; otherwise the answer went on after compacting and measured it already.
+   */
   async recordThresholdMarker(
     ctx: TurnContext,
     block: StoredBlock,
     figures: UsageFigures,
-    putBack: string[],
-    coveredMessages = ctx.history.messageCount,
-    paused = false,
-    id = newRecordId('c'),
-    pinned: StoredBlock[] = [],
+    { putBack = [], coveredMessages = ctx.history.messageCount, paused = false, id = newRecordId('c'), pinned = [], settled = false }: ThresholdMarkerOptions = {},
   ): Promise<CompactionRecord & { paused: boolean }> {
     const { settings } = ctx;
     const summary = typeof block.content === 'string' ? block.content : null;
+    const tokensAfter = !summary
+      ? undefined
+      : settled
+        ? this.estimateChars((await this.fixedChars(ctx)) + JSON.stringify(sentMessages(ctx)).length)
+        : figures.contextTokens || this.estimate(summary);
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',
@@ -325,7 +345,7 @@ export class CompactionPolicy {
       putBack,
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore: figures.compactionInputTokens || undefined,
-      tokensAfter: summary ? this.estimate(summary) : undefined,
+      tokensAfter,
       costUsd: compactionCostOf(figures, priceFor(settings.model, settings.prices)),
       paused: paused || undefined,
       ...(settings.provider ? { provider: settings.provider } : {}),
@@ -333,6 +353,9 @@ export class CompactionPolicy {
     await ctx.persist(marker);
     if (!marker.failed) {
       this.anchorProvider = settings.provider;
+    }
+    if (settled && tokensAfter !== undefined) {
+      ctx.usage.contextTokens = tokensAfter;
     }
     ctx.emit({ type: 'item', item: timelineItem(marker)[0]! });
     if (marker.failed) {

@@ -39,8 +39,9 @@ export class UsageTotals {
     try {
       const totals = new UsageLedger();
       for (const record of await store.readAll(conversationId)) {
-        if (record.kind === 'assistant' && record.usage && !this.liveUsageIds.has(record.id)) {
-          totals.add(record.usage, priceFor(record.model, prices));
+        // Answers and on-demand compactions carry what they were billed.
+        if ((record.kind === 'assistant' || record.kind === 'compaction') && record.usage && !this.liveUsageIds.has(record.id)) {
+          totals.add(record.usage, priceFor(record.model ?? '', prices));
         }
       }
       this.ledger.merge(totals);

@@ -36,6 +36,9 @@ export class ContextMessages {
         const result = await context.attachItem(conversationId, message.itemId, message.truncate === true);
         if (!result.ok) {
           views.broadcast({ type: 'context/attachFailed', itemId: message.itemId, message: result.problem.message, canTruncate: result.problem.canTruncate === true });
+          if (result.problem.reason === 'noProblems') {
+            context.whenProblemsAppear(message.itemId, () => views.broadcast({ type: 'context/attachProblemResolved', itemId: message.itemId }));
+          }
         }
         return;
       }

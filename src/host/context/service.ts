@@ -61,6 +61,7 @@ export class ContextService extends Disposable {
   private readonly pins: PinStore;
   private readonly shelf: AttachmentShelf;
   private readonly picker: ContextPicker;
+  private problemsWatch: vscode.Disposable | undefined;
   /** Fires with a conversation id when its chips change. */
   readonly onDidChangeAttachments: vscode.Event<string>;
 
@@ -71,6 +72,7 @@ export class ContextService extends Disposable {
     this.onDidChangeAttachments = this.shelf.onDidChangeAttachments;
     this.picker = new ContextPicker({ trusted: () => this.trusted(), terminal: deps.terminal, extra: deps.extra });
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.resetIndex()));
+    this._register({ dispose: () => void this.problemsWatch?.dispose() });
     this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('files.exclude') || event.affectsConfiguration('search.exclude') || event.affectsConfiguration('search.useIgnoreFiles')) {
@@ -328,9 +330,33 @@ export class ContextService extends Disposable {
       scope = 'the workspace';
     }
     if (problems.length === 0) {
-      return { ok: false, problem: { reason: 'unavailable', message: `There are no problems in ${scope}.` } };
+      return { ok: false, problem: { reason: 'noProblems', message: `There are no problems in ${scope}.` } };
     }
     return { ok: true, chipId: this.shelf.add(conversationId, { key: `problems:${uri?.toString() ?? ''}`, built: problemsAttachment(scope, problems) }) };
+  }
+
+  /**
+   * Calls `listener` once when problems appear in a scope that had none (the `problems:` item `itemId`
+   * names it), so "There are no problems" does not stay up after they come; one watch at a time.
+   */
+  whenProblemsAppear(itemId: string, listener: () => void): void {
+    this.problemsWatch?.dispose();
+    const rest = itemId.slice('problems:'.length);
+    let uri: vscode.Uri | undefined;
+    try {
+      uri = rest === '' ? undefined : vscode.Uri.parse(rest, true);
+    } catch {
+      return;
+    }
+    const watch = vscode.languages.onDidChangeDiagnostics(() => {
+      const found = uri ? vscode.languages.getDiagnostics(uri).length > 0 : workspaceDiagnostics().length > 0;
+      if (found) {
+        watch.dispose();
+        this.problemsWatch = undefined;
+        listener();
+      }
+    });
+    this.problemsWatch = watch;
   }
 
   /** One diagnostic with the code around it, for Fix with Marathon. */
