@@ -2,8 +2,8 @@
 // reload, the demo's scenes, and the chat in the sidebar at its default width.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Frame, Page } from 'playwright-core';
-import { e2eFolder, emulator, newConversation, openChat, openFile, runCommand, runFromPalette, screenshot, sendAndWait, test, userSettings, userSettingsFile, waitUntil } from './harness';
+import type { Frame, Locator, Page } from 'playwright-core';
+import { e2eFolder, emulator, newConversation, openChat, openFile, runCommand, runFromPalette, screenshot, sendAndWait, test, userSettingsFile, waitUntil } from './harness';
 
 const lastAnswer = (frame: Frame) => frame.locator('[data-testid="msg-assistant"]').last();
 
@@ -71,21 +71,28 @@ test('Apply on a ```diff block applies the patch: the diff editor shows the patc
   await runCommand(page, 'View: Close All Editors');
 });
 
-test('the Settings UI shows no error for the empty default API base URL and checks a typed one', async (page) => {
+/** Opens the Settings UI at one setting; returns its item (found by a phrase of its description). */
+async function settingItem(page: Page, key: string, description: string): Promise<Locator> {
   await runCommand(page, 'View: Close All Editors');
   await runCommand(page, 'Preferences: Open User Settings');
   const search = page.locator('.settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header input').first();
   await search.waitFor({ timeout: 15_000 });
   // The search box is a Monaco input: select what it holds, then type over it.
-  const searchFor = async (text: string) => {
-    await search.focus();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type(text);
-  };
-  await searchFor('marathon.apiBaseUrl');
-  const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Base URL of the Messages API' }).first();
+  await search.focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(key);
+  const item = page.locator('.settings-editor .setting-item-contents', { hasText: description }).first();
   await item.waitFor({ timeout: 15_000 });
   await page.waitForTimeout(500);
+  return item;
+}
+
+async function settingInput(page: Page, key: string, description: string): Promise<Locator> {
+  return (await settingItem(page, key, description)).locator('input').first();
+}
+
+test('the Settings UI shows no error for the empty default API base URL and checks a typed one', async (page) => {
+  const item = await settingItem(page, 'marathon.apiBaseUrl', 'Base URL of the Messages API');
   const validation = item.locator('.setting-item-validation-message');
   const shownError = async () => ((await validation.isVisible().catch(() => false)) ? (await validation.innerText()).trim() : '');
   if ((await shownError()) !== '') {
@@ -216,35 +223,37 @@ test('the meter shows the same figures after switching away and back, follows a 
     fail(`the meter changed on switching back:\n  before: ${before.replace(/\n/g, ' | ')}\n  after:  ${(await meterReading(frame)).replace(/\n/g, ' | ')}`),
   );
 
-  // A new trigger shows on the meter at once, before any turn.
-  const settingsFile = userSettingsFile();
-  const original = fs.readFileSync(settingsFile, 'utf8');
+  // A new trigger, typed in the Settings UI, shows on the meter at once, before any turn.
+  const originalSettings = fs.readFileSync(userSettingsFile(), 'utf8');
+  const trigger = await settingInput(page, 'marathon.compaction.triggerTokens', 'Input tokens at which the server compacts');
   try {
-    fs.writeFileSync(settingsFile, JSON.stringify({ ...userSettings(), 'marathon.compaction.triggerTokens': 61_000 }, null, 2));
+    await trigger.fill('61000');
     await waitUntil('the meter shows the new trigger', async () => (await frame.locator('.meter-context').innerText()).endsWith('/ 61k'));
   } finally {
-    fs.writeFileSync(settingsFile, original);
+    await trigger.fill('150000');
+    await runCommand(page, 'View: Close All Editors');
+    fs.writeFileSync(userSettingsFile(), originalSettings);
   }
-  await waitUntil('the meter shows the trigger from before', async () => !(await frame.locator('.meter-context').innerText()).endsWith('/ 61k'));
+  await waitUntil('the meter shows the trigger from before', async () => (await frame.locator('.meter-context').innerText()).endsWith('/ 150k'));
 
-  // "There are no problems in notice-check.json" leaves once the file has one.
+  // "There are no problems in the workspace" leaves once a file has one (with every editor closed, no
+  // language server reports any).
   const file = path.join(e2eFolder, 'notice-check.json');
-  fs.writeFileSync(file, '{\n  "fine": true\n}\n');
   try {
-    await openFile(page, 'notice-check.json');
     const prompt = frame.locator('[data-testid="prompt"]');
     await prompt.click();
-    await prompt.pressSequentially('@Problems in notice', { delay: 20 });
-    await frame.locator('[data-testid="picker-item"][aria-selected="true"]', { hasText: 'Problems in notice-check.json' }).waitFor({ timeout: 15_000 });
+    await prompt.pressSequentially('@Problems', { delay: 20 });
+    await frame.locator('[data-testid="picker-item"][aria-selected="true"]', { hasText: 'none in the workspace' }).waitFor({ timeout: 15_000 });
     await prompt.press('Enter');
-    const notice = frame.locator('[data-testid="attach-problem"]', { hasText: 'There are no problems in notice-check.json' });
+    const notice = frame.locator('[data-testid="attach-problem"]', { hasText: 'There are no problems in the workspace' });
     await notice.waitFor({ timeout: 10_000 });
     fs.writeFileSync(file, '{\n  "fine": true,\n}\n');
+    await openFile(page, 'notice-check.json');
     await page.locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning').first().waitFor({ timeout: 30_000 });
     await notice.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => fail('the "no problems" notice stayed after a problem appeared'));
     await prompt.fill('');
   } finally {
-    fs.rmSync(file, { force: true });
     await runCommand(page, 'View: Close All Editors');
+    fs.rmSync(file, { force: true });
   }
 });
