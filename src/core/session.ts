@@ -92,13 +92,7 @@ export class ConversationSession {
    */
   static async open(deps: SessionDeps): Promise<ConversationSession> {
     const session = new ConversationSession(deps, await TranscriptView.open(deps.store, deps.conversationId, deps.tailSize));
-    // The meter shows what it showed when the conversation was left: the last measured answer, or a
-    // compaction's estimate of what it left when that came later.
-    const last = session.view.findLast((record) => (record.kind === 'assistant' && Boolean(record.usage?.contextTokens)) || (record.kind === 'compaction' && record.tokensAfter !== undefined));
-    const contextTokens = last?.kind === 'assistant' ? last.usage?.contextTokens : last?.kind === 'compaction' ? last.tokensAfter : undefined;
-    if (contextTokens !== undefined) {
-      session.usage.contextTokens = contextTokens;
-    }
+    session.usage.restoreContext(session.view);
     void session.loadTotals();
     return session;
   }

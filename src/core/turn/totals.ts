@@ -2,7 +2,7 @@
 // totalled once in the background without counting a live answer twice.
 import type { ContextMeter } from '../../shared/protocol';
 import type { ConversationStore, Logger } from '../ports';
-import type { UsageFigures } from '../records';
+import type { ConversationRecord, UsageFigures } from '../records';
 import { UsageLedger, priceFor, type ModelPrice } from '../usage';
 import { describeError } from '../errorText';
 import type { SettingsSnapshot } from './settingsSnapshot';
@@ -20,6 +20,17 @@ export class UsageTotals {
 
   set contextTokens(tokens: number) {
     this.ledger.contextTokens = tokens;
+  }
+
+  /**
+   * The context as the conversation showed it when it was left: its last measured answer, or the
+   * estimate of the compaction after it (what the summary and the put-back come to).
+   */
+  restoreContext(records: { findLast(predicate: (record: ConversationRecord) => boolean): ConversationRecord | undefined }): void {
+    const shown = (record: ConversationRecord): number | undefined =>
+      record.kind === 'assistant' ? record.usage?.contextTokens || undefined : record.kind === 'compaction' ? record.tokensAfter : undefined;
+    const last = records.findLast((record) => shown(record) !== undefined);
+    this.ledger.contextTokens = last ? (shown(last) ?? 0) : this.ledger.contextTokens;
   }
 
   /** Adds figures; `recordId` names the stored answer they came with, if any. */
