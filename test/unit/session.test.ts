@@ -3,7 +3,7 @@ import { createClient } from '../../src/core/client';
 import { silentLogger } from '../../src/core/ports';
 import type { ConversationRecord } from '../../src/core/records';
 import { ConversationSession, type SessionEvent, type SessionSettings } from '../../src/core/session';
-import type { ContextMeter } from '../../src/shared/protocol';
+import type { ContextMeter, TimelineItem } from '../../src/shared/protocol';
 import { InMemoryConversationStore } from '../../src/core/store';
 import { startEmulator, type EmulatorHandle } from '../emulator/server';
 import { testSettings } from '../fixtures/settings';
@@ -329,7 +329,8 @@ suite('ConversationSession against the emulator', function () {
     assert.equal(of('turnFailed').length, 0, JSON.stringify(of('turnFailed')));
   });
 
-  test('in pause mode the turn waits after compacting until the user continues', async () => {
+  /** Two turns in pause mode, the second of which compacts and waits; its marker. */
+  async function pausedCompaction(): Promise<{ session: ConversationSession; marker: Extract<TimelineItem, { kind: 'compaction' }> }> {
     settings.mode = 'pause';
     const session = await open();
     await control('config', { tokenMultiplier: 300 });
@@ -337,6 +338,11 @@ suite('ConversationSession against the emulator', function () {
     await session.send('Second ' + 'b '.repeat(100));
     const marker = of('item').map((event) => event.item).find((item) => item.kind === 'compaction');
     assert.ok(marker && marker.kind === 'compaction' && marker.paused, 'a paused marker');
+    return { session, marker };
+  }
+
+  test('in pause mode the turn waits after compacting until the user continues', async () => {
+    const { session } = await pausedCompaction();
     const before = (await requests()).length;
     await session.continueTurn();
     const all = await requests();
@@ -366,13 +372,8 @@ suite('ConversationSession against the emulator', function () {
   });
 
   test('a paused compaction marker counts what was put back, and the meter agrees with it, live and reopened', async () => {
-    settings.mode = 'pause';
-    const session = await open();
-    await control('config', { tokenMultiplier: 300 });
-    await session.send('First ' + 'a '.repeat(100));
-    await session.send('Second ' + 'b '.repeat(100));
-    const marker = of('item').map((event) => event.item).find((item) => item.kind === 'compaction');
-    assert.ok(marker && marker.kind === 'compaction' && marker.paused && marker.tokensAfter !== undefined);
+    const { session, marker } = await pausedCompaction();
+    assert.ok(marker.tokensAfter !== undefined);
     const live = session.meter();
     assert.equal(live.contextTokens, marker.tokensAfter, 'the meter shows what the marker says is left');
     assert.deepEqual(await reopenedMeter(session.id), live);
