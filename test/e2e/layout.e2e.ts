@@ -97,6 +97,8 @@ test('the sidebar layout at its default width: the title has a line of its own a
   await page.locator('.part.sidebar .composite.title .title-actions .action-label[aria-label*="More Actions"]').first().click();
   const menu = page.locator('.context-view .monaco-menu');
   await menu.waitFor({ timeout: 10_000 });
+  await page.waitForTimeout(300); // the menu fades in
+  await screenshot(page, 'layout-view-menu');
   const items = await menu.locator('.action-label').allInnerTexts();
   for (const wanted of ['New Conversation', 'Show Conversations', 'Open Chat in Editor']) {
     if (!items.some((item) => item.includes(wanted))) {
