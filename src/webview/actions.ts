@@ -1,7 +1,7 @@
 // The names a button may carry in `data-action`, as unions the compiler checks: each is built by
 // `button({ action })` and handled by one dispatcher (the timeline's or the chips').
 
-/** Buttons inside the timeline: message, code block, compaction, error and tool card controls. */
+/** Buttons inside the timeline: message (Copy, Show all), code block, compaction, error and tool card controls. */
 export const TIMELINE_ACTIONS = [
   'code-copy',
   'code-insert',
@@ -20,6 +20,7 @@ export const TIMELINE_ACTIONS = [
   'msg-quote',
   'quote-item',
   'quote-file',
+  'long-text-toggle',
 ] as const;
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number];
 

@@ -1,6 +1,6 @@
 // The attachments above the prompt: one chip each, with its estimated size in tokens, a remove button
-// and, for files, a pin toggle. Pinned files already sent stay as chips (outlined): they are what
-// Marathon re-reads and re-sends after each compaction.
+// and, for files, a pin toggle. Pinned chips are drawn apart (an accent border and fill, a filled pin);
+// pinned files already sent stay as chips (outlined): they are what Marathon re-sends after each compaction.
 import type { AttachmentChip, ToHost } from '../shared/protocol';
 import { button, h, icon } from './dom';
 import { formatTokens } from './format';
@@ -77,12 +77,14 @@ function chipElement(chip: AttachmentChip): HTMLElement {
     element.append(h('span', { class: 'chip-badge', text: 'truncated' }));
   }
   if (chip.pinnable) {
+    // A toggle: one name, its state in aria-pressed (a name that flips to "Unpin" would read "Unpin, pressed").
     const pin = button({
-      label: chip.pinned ? `Unpin ${chip.label}` : `Pin ${chip.label}: re-send it after each compaction`,
+      label: `Pin ${chip.label}: re-send it after each compaction`,
       icon: chip.pinned ? 'pinned' : 'pin',
       testid: 'chip-pin',
-      class: 'chip-button',
+      class: 'chip-button chip-pin',
       action: 'pin',
+      title: chip.pinned ? 'Pinned: re-sent after each compaction. Click to unpin' : 'Pin: re-send after each compaction',
     });
     pin.dataset.chip = chip.id;
     pin.setAttribute('aria-pressed', String(chip.pinned === true));

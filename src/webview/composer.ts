@@ -42,7 +42,8 @@ export class Composer {
       testid: 'prompt',
       attrs: {
         'aria-label': 'Message Marathon',
-        placeholder: 'Ask Claude… (Enter to send, Shift+Enter for a new line)',
+        // One short line that fits the sidebar at its default width; the empty state lists the keys.
+        placeholder: 'Ask Claude… (@ to attach)',
         rows: '1',
         spellcheck: 'true',
       },
@@ -81,7 +82,6 @@ export class Composer {
     this.textarea.setAttribute('aria-controls', 'context-picker');
     this.textarea.setAttribute('aria-autocomplete', 'list');
     this.textarea.setAttribute('aria-expanded', 'false');
-    this.textarea.placeholder = 'Ask Claude… (@ to attach context, Enter to send, Shift+Enter for a new line)';
     const attachButton = button({ label: 'Attach context (@)', icon: 'mention', testid: 'attach', class: 'attach-button', title: 'Attach files, the selection, problems… (@)' });
     attachButton.addEventListener('click', () => this.openPicker());
     this.attachProblem = h('div', { class: 'attach-problem', testid: 'attach-problem', hidden: true, attrs: { role: 'status' } });

@@ -7,6 +7,8 @@ import { button, h, icon, textWithCode } from './dom';
 import { formatCost, formatTime, formatTokens } from './format';
 import { fragmentHtml, fromCachedHtml, renderMarkdown } from './markdown';
 import { BlockSplitter, splitBlocks } from './blockSplitter';
+import { longText } from './longText';
+import { messageTextElements } from './longTextView';
 import { createThinkingSection, estimateThinkingHeight, thinkingState, type ThinkingState } from './thinking';
 
 export type UserItem = Extract<TimelineItem, { kind: 'user' }>;
@@ -32,7 +34,7 @@ export interface Entry {
   /** Rendered markdown (answer text or compaction summary), so re-showing never re-parses. */
   html: string | null;
   stream: StreamState | null;
-  /** A compaction marker's inspector is open; kept while the item is windowed out. */
+  /** A compaction marker's inspector, a tool card or a long message is open; kept while the item is windowed out. */
   expanded: boolean;
   /** An answer's thinking section (streamed or stored). */
   thinking: ThinkingState | null;
@@ -115,7 +117,7 @@ function baseElement(tag: 'article' | 'section', kind: string, testid: string, i
   return element;
 }
 
-function createUser(item: UserItem): HTMLElement {
+function createUser(entry: Entry, item: UserItem): HTMLElement {
   const element = baseElement('article', 'msg msg-user', 'msg-user', item);
   element.setAttribute('aria-label', 'You said');
   const headEl = head('account', 'You', item.at);
@@ -132,7 +134,8 @@ function createUser(item: UserItem): HTMLElement {
       ),
     );
   }
-  element.append(h('div', { class: 'user-text', text: item.text }));
+  // A long paste shows its first lines; Copy and Use in prompt still take item.text, the whole of it.
+  element.append(...messageTextElements(item.text, 'user-text', entry.expanded, item.id));
   return element;
 }
 
@@ -485,7 +488,7 @@ export function createItemElement(entry: Entry, context: ItemContext = noContext
   const item = entry.item;
   switch (item.kind) {
     case 'user':
-      return createUser(item);
+      return createUser(entry, item);
     case 'assistant':
       return createAssistant(entry, item);
     case 'compaction':
@@ -505,8 +508,11 @@ export function estimateHeight(item: TimelineItem, width: number): number {
   const lines = (text: string): number =>
     text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / charsPerLine)), 0);
   switch (item.kind) {
-    case 'user':
-      return 52 + 19 * lines(item.text);
+    case 'user': {
+      // Unmeasured items are shown as first rendered: a long message collapsed, with its toggle.
+      const shown = longText(item.text);
+      return shown.long ? 52 + 19 * lines(shown.preview) + 30 : 52 + 19 * lines(item.text);
+    }
     case 'assistant':
       return 52 + 20 * lines(item.text) + estimateThinkingHeight(item.thinking);
     case 'compaction':

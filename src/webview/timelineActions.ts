@@ -12,6 +12,8 @@ export interface TimelineActionHost {
   isTrusted(): boolean;
   /** A loaded item by id. */
   find(id: string): TimelineItem | undefined;
+  /** Shows all of a long message, or its first lines again (the item changes height in place). */
+  toggleLongText(id: string, control: HTMLElement): void;
 }
 
 export function handleTimelineClick(event: MouseEvent, host: TimelineActionHost): void {
@@ -112,6 +114,13 @@ function runTimelineAction(action: TimelineAction, control: HTMLElement, host: T
         host.insertIntoPrompt(`\`${control.dataset.label}\``);
       }
       return;
+    case 'long-text-toggle': {
+      const item = itemOf(control, host);
+      if (item !== undefined) {
+        host.toggleLongText(item.id, control);
+      }
+      return;
+    }
     default:
       assertNever(action);
   }

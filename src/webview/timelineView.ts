@@ -8,6 +8,7 @@ import type { ChatRequests } from './chatRequests';
 import type { AssistantItem, ItemContext } from './items';
 import { handleTimelineClick } from './timelineActions';
 import { TimelineStreams } from './timelineStream';
+import { setMessageTextExpanded } from './longTextView';
 import { TimelineWindow } from './timelineWindow';
 import type { ScrollMemory } from './vscode';
 
@@ -92,6 +93,7 @@ export class TimelineView {
         announce: (text) => this.host.announce(text),
         isTrusted: () => this.host.isTrusted(),
         find: (id) => this.window.get(id)?.item,
+        toggleLongText: (id, control) => this.toggleLongText(id, control),
       }),
     );
     this.element.addEventListener('auxclick', (event) => {
@@ -284,6 +286,25 @@ export class TimelineView {
     }
     this.window.afterStructureChange();
     this.schedule(true);
+  }
+
+  /**
+   * Expands or collapses a long message in place. What the user looks at stays put: the start of
+   * the text when expanding, the toggle under the pointer when collapsing; the end is not followed.
+   */
+  private toggleLongText(id: string, control: HTMLElement): void {
+    const entry = this.window.get(id);
+    const element = entry?.el;
+    if (entry === undefined || !element || entry.item.kind !== 'user') {
+      return;
+    }
+    entry.expanded = !entry.expanded;
+    const still = (entry.expanded ? element.querySelector<HTMLElement>('.long-text') : null) ?? control;
+    const anchor = { el: still, top: still.getBoundingClientRect().top };
+    this.window.stick = false;
+    setMessageTextExpanded(element, entry.item.text, entry.expanded);
+    this.window.remeasure(entry, anchor);
+    this.host.onScrollMemory(this.scrollMemory());
   }
 
   // ---------------------------------------------------------------- queries

@@ -256,6 +256,17 @@ export class TimelineWindow {
     this.deps.schedule(true);
   }
 
+  /** An item changed height in place (a long message expanded or collapsed): measure it again, keeping `anchor` still. */
+  remeasure(entry: Entry, anchor: Anchor): void {
+    if (entry.el?.isConnected === true) {
+      entry.height = entry.el.offsetHeight;
+    }
+    this.setSpacers();
+    this.restoreAnchor(anchor);
+    // The range may need more items (collapsing frees room) or fewer (expanding fills it).
+    this.deps.schedule(true);
+  }
+
   /** Re-applies the flags of the rendered items and reports the change. */
   afterStructureChange(): void {
     for (let i = this.start; i < this.end; i++) {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { e2eFolder, emulator, newConversation, openChat, reloadWindow, screenshot, test, waitUntil } from './harness';
+import { e2eFolder, emulator, newConversation, openChat, reloadWindow, screenshot, screenshotSidebar, selectTheme, test, waitUntil } from './harness';
 
 interface RecordedRequest {
   path: string;
@@ -114,4 +114,75 @@ test('chips and pins above the prompt survive hiding the view and reloading the 
   // Unpin, so later tests start clean.
   await frame.locator('[data-testid="chip"] [data-testid="chip-remove"]').first().click();
   await frame.locator('[data-testid="chip"]').first().waitFor({ state: 'detached', timeout: 10_000 });
+});
+
+/** How a chip is drawn: its border and fill, its pin's icon and state. */
+interface ChipLook {
+  border: string;
+  borderStyle: string;
+  background: string;
+  pinIcon: string;
+  pressed: string | null;
+}
+
+async function chipLook(frame: Frame, label: string): Promise<ChipLook> {
+  // A string: the test build has no DOM typings.
+  return frame.evaluate<ChipLook>(`(() => {
+    const chip = Array.from(document.querySelectorAll('[data-testid="chip"]')).find((e) => e.querySelector('.chip-label').textContent === ${JSON.stringify(label)});
+    const style = getComputedStyle(chip);
+    const pin = chip.querySelector('[data-testid="chip-pin"]');
+    return {
+      border: style.borderTopColor,
+      borderStyle: style.borderTopStyle,
+      background: style.backgroundColor,
+      pinIcon: Array.from(pin.querySelector('.codicon').classList).find((name) => name.startsWith('codicon-') && name !== 'codicon') || '',
+      pressed: pin.getAttribute('aria-pressed'),
+    };
+  })()`);
+}
+
+test('pinned chips stand out from unpinned chips in light, dark and high-contrast themes: their own border and fill, a pinned icon, a pressed toggle', async (page) => {
+  const frame = await openChat(page);
+  await newConversation(frame);
+  await attach(frame, 'invent', 'inventory.ts', 'src/inventory.ts');
+  await attach(frame, 'READ', 'README.md', 'README.md');
+  await frame.locator('[data-testid="chip"]', { hasText: 'src/inventory.ts' }).locator('[data-testid="chip-pin"]').click();
+  await frame.locator('[data-testid="chip"]', { hasText: 'src/inventory.ts' }).locator('[data-testid="chip-pin"][aria-pressed="true"]').waitFor({ timeout: 10_000 });
+  const problems: string[] = [];
+  try {
+    for (const [theme, name] of [
+      ['Default Light Modern', 'light'],
+      ['Default Dark Modern', 'dark'],
+      ['Default High Contrast', 'high-contrast'],
+    ] as const) {
+      await selectTheme(page, theme);
+      const pinned = await chipLook(frame, 'src/inventory.ts');
+      const unpinned = await chipLook(frame, 'README.md');
+      await screenshotSidebar(page, `chips-pinned-${name}`);
+      // High contrast draws with borders: there a border of another color is enough.
+      const apart = name === 'high-contrast' ? pinned.border !== unpinned.border : pinned.border !== unpinned.border && pinned.background !== unpinned.background;
+      if (!apart) {
+        problems.push(`${theme}: the pinned chip is drawn like the unpinned one (${JSON.stringify(pinned)} and ${JSON.stringify(unpinned)})`);
+      }
+      if (pinned.pinIcon !== 'codicon-pinned' || unpinned.pinIcon !== 'codicon-pin' || pinned.pressed !== 'true' || unpinned.pressed !== 'false') {
+        problems.push(`${theme}: pins ${JSON.stringify(pinned)} and ${JSON.stringify(unpinned)}`);
+      }
+    }
+  } finally {
+    await selectTheme(page, 'Default Light Modern');
+  }
+  if (problems.length > 0) {
+    throw new Error(problems.join('; '));
+  }
+  // Remove both, so later tests start clean (a pinned chip may stay as a pin after its first remove).
+  for (const label of ['README.md', 'src/inventory.ts']) {
+    const chip = frame.locator('[data-testid="chip"]', { hasText: label });
+    for (let tries = 0; tries < 3 && (await chip.count()) > 0; tries++) {
+      await chip.locator('[data-testid="chip-remove"]').click();
+      await chip.waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
+    }
+    if ((await chip.count()) > 0) {
+      throw new Error(`the chip ${label} could not be removed`);
+    }
+  }
 });

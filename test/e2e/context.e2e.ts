@@ -159,3 +159,41 @@ test('Fix with Marathon from the lightbulb sends the problem and the chat answer
   await screenshot(page, 'context-05-fix-answer');
   await runFromPalette(page, 'View: Close All Editors');
 });
+
+test("the editor's context menu shows one Marathon submenu with Add File to Chat, Add Selection to Chat and Explain Selection, and its items run", async (page) => {
+  const frame = await openChat(page);
+  await newConversation(frame);
+  await quickOpen(page, 'inventory.ts');
+  // Select the first line, then right-click on the selection (a click elsewhere would move the cursor).
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Shift+End');
+  const selected = page.locator('.monaco-editor .selected-text').first();
+  await selected.waitFor({ timeout: 10_000 });
+  const box = await selected.boundingBox();
+  if (box === null) {
+    throw new Error('the selection is not drawn');
+  }
+  await page.mouse.click(box.x + Math.min(20, box.width / 2), box.y + box.height / 2, { button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu').first();
+  await menu.waitFor({ timeout: 10_000 });
+  const topLevel = (await menu.locator('.action-label').allInnerTexts()).map((label) => label.trim());
+  const ours = ['Add File to Chat', 'Add Selection to Chat', 'Explain Selection'];
+  if (!topLevel.includes('Marathon') || ours.some((label) => topLevel.includes(label))) {
+    throw new Error(`the context menu shows ${JSON.stringify(topLevel)}`);
+  }
+  await menu.locator('.action-label', { hasText: /^Marathon$/ }).hover();
+  const submenu = page.locator('.context-view .monaco-submenu .monaco-menu').first();
+  await submenu.waitFor({ timeout: 10_000 });
+  const inside = (await submenu.locator('.action-label').allInnerTexts()).map((label) => label.trim()).filter((label) => label !== '');
+  if (JSON.stringify(inside) !== JSON.stringify(ours)) {
+    throw new Error(`the Marathon submenu shows ${JSON.stringify(inside)}`);
+  }
+  await screenshot(page, 'context-06-editor-submenu');
+  await submenu.locator('.action-label', { hasText: 'Add Selection to Chat' }).click();
+  const chip = frame.locator('[data-testid="chip"][data-kind="selection"]');
+  await chip.waitFor({ timeout: 10_000 });
+  await chip.locator('[data-testid="chip-remove"]').click();
+  await chip.waitFor({ state: 'detached', timeout: 10_000 });
+  await runFromPalette(page, 'View: Close All Editors');
+});

@@ -35,6 +35,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(resultsDir, `${name}.png`) });
 }
 
+/** A screenshot of the side bar alone (the chat view at its width). */
+export async function screenshotSidebar(page: Page, name: string): Promise<void> {
+  await page.locator('.part.sidebar').screenshot({ path: path.join(resultsDir, `${name}.png`) });
+}
+
 export async function runFromPalette(page: Page, title: string, timeoutMs = 30_000, exact = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
