@@ -90,6 +90,8 @@ root.append(
 
 function applySnapshot(next: ViewSnapshot): void {
   snapshot = next;
+  // Which conversation the view shows: a new one replacing an empty one looks the same otherwise.
+  root.dataset.conversationId = next.activeId;
   header.setTitle(next.activeId, next.activeTitle);
   header.setBackend(next.backend);
   header.setConversations(next.conversations, next.activeId);

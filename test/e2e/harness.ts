@@ -120,7 +120,18 @@ export async function sendAndWait(frame: Frame, text: string, status = 'done'): 
 }
 
 export async function newConversation(frame: Frame): Promise<void> {
+  // An empty conversation shows the same empty state as a new one: wait until the view shows another
+  // conversation, or a message typed at once is written for the one it replaced (and refused).
+  const shown = () => frame.locator('[data-conversation-id]').first().getAttribute('data-conversation-id');
+  const before = await shown();
   await frame.locator('[data-testid="new-conversation"]').click();
+  const deadline = Date.now() + 10_000;
+  while ((await shown()) === before) {
+    if (Date.now() > deadline) {
+      throw new Error('New Conversation did not open another conversation within 10 s');
+    }
+    await frame.waitForTimeout(50);
+  }
   await frame.locator('[data-testid="empty-state"]').waitFor({ timeout: 10_000 });
 }
 
@@ -162,13 +173,23 @@ export async function reloadWindow(page: Page): Promise<void> {
 
 /** Opens a workspace file in an editor through Quick Open (the palette without its `>`). */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(name);
   const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
-  await row.waitFor({ timeout: 10_000 });
+  // A file written just now may be missing from the first search; Quick Open asked again finds it.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(name);
+    try {
+      await row.waitFor({ timeout: 10_000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) {
+        throw error;
+      }
+    }
+  }
   await row.click();
   await page.locator(`.tabs-container .tab[aria-label*="${name}"]`).first().waitFor({ timeout: 10_000 });
 }

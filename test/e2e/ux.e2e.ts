@@ -199,6 +199,9 @@ async function meterReading(frame: Frame): Promise<string> {
 }
 
 test('the meter shows the same figures after switching away and back, follows a new trigger at once, and a "no problems" notice leaves when a problem appears', async (page) => {
+  // Written first, so that Quick Open has found it by the time it is opened.
+  const file = path.join(e2eFolder, 'notice-check.json');
+  fs.writeFileSync(file, '{\n  "fine": true\n}\n');
   const frame = await openChat(page);
   await newConversation(frame);
   await sendAndWait(frame, 'Meter check: the pelican inventory, part one.');
@@ -238,7 +241,6 @@ test('the meter shows the same figures after switching away and back, follows a 
 
   // "There are no problems in the workspace" leaves once a file has one (with every editor closed, no
   // language server reports any).
-  const file = path.join(e2eFolder, 'notice-check.json');
   try {
     const prompt = frame.locator('[data-testid="prompt"]');
     await prompt.click();
