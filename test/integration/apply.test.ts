@@ -98,7 +98,8 @@ suite('Apply: code from the chat as a diff the user accepts', () => {
     // The tab model catches up with closing and opening a moment later, more so on a busy machine.
     await until('the discarded diff closes', () => diffTabs().length === 0);
     assert.equal(api.proposals.pending, 0);
-    await api.proposals.propose({ code: 'two\n' });
+    // Named: right after the diff closes, which editor is active is not settled yet (none, for a moment).
+    assert.ok(await api.proposals.propose({ code: 'two\n', path: 'apply-test/target.ts' }), 'a second proposal was made');
     await until('the new diff opens', () => diffTabs().length > 0);
     const tab = vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((candidate) => candidate.input instanceof vscode.TabInputTextDiff);
     assert.ok(tab);
