@@ -9,6 +9,7 @@ import type { AssistantItem, ItemContext } from './items';
 import { handleTimelineClick } from './timelineActions';
 import { TimelineStreams } from './timelineStream';
 import { setMessageTextExpanded } from './longTextView';
+import { longText } from './longText';
 import { TimelineWindow } from './timelineWindow';
 import type { ScrollMemory } from './vscode';
 
@@ -149,6 +150,14 @@ export class TimelineView {
       return;
     }
     this.pendingFocus = undefined;
+    const target = this.window.at(index);
+    if (target?.item.kind === 'user' && !target.expanded && longText(target.item.text).long) {
+      // A search hit can lie in the hidden part of a long message: it opens whole.
+      target.expanded = true;
+      if (target.el) {
+        setMessageTextExpanded(target.el, target.item.text, true);
+      }
+    }
     const element = this.window.reveal(index);
     if (element) {
       element.classList.add('flash');

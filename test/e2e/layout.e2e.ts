@@ -228,4 +228,16 @@ test('the layout of a long pasted message: 80 KB shows its first lines and a Sho
   if (closed.hasLast || closed.toggle.text !== 'Show all (2,000 lines)' || !closed.toggle.inView) {
     await fail(`Show less left ${JSON.stringify(closed)}`);
   }
+
+  // A search hit in the hidden part opens the message whole.
+  await frame.locator('[data-testid="history-toggle"]').click();
+  await frame.locator('.history-search').fill('line 1999:');
+  await frame.locator('[data-testid="search-hit"]').first().click();
+  await waitUntil('the hit opens the message whole', async () => (await measureMessage(frame, id)).toggle.expanded === 'true');
+  if (!(await measureMessage(frame, id)).hasLast) {
+    await fail('the message a search hit opened does not show its hidden part');
+  }
+  await frame.locator('[data-testid="history-toggle"]').click();
+  await frame.locator('.history-search').fill('');
+  await frame.locator('[data-testid="history-toggle"]').click();
 });
