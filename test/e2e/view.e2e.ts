@@ -793,7 +793,7 @@ test('keyboard only: focus lands in the prompt, Enter sends, Shift+Enter adds a 
     }
     await page.keyboard.press('Tab');
   }
-  const expected = ['title', 'new-conversation', 'history-toggle', 'compact-now', 'export', 'open-in-editor', 'timeline', 'code-copy', 'code-insert', 'code-apply', 'msg-copy', 'mode-select', 'prompt', 'send'];
+  const expected = ['title', 'new-conversation', 'history-toggle', 'compact-now', 'export', 'open-in-editor', 'timeline', 'code-copy', 'code-insert', 'code-apply', 'msg-copy', 'effort-select', 'mode-select', 'mode-toggle', 'prompt', 'send'];
   const missing = expected.filter((id) => !reached.has(id));
   if (missing.length > 0) {
     await fail(`Tab never reached: ${missing.join(', ')} (reached ${[...reached].join(', ')})`);
