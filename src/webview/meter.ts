@@ -14,7 +14,7 @@ import {
 
 const modeLabels: Record<CompactionMode, string> = {
   auto: 'Auto compact',
-  pause: 'Compact, then pause',
+  pause: 'Compact & pause',
   manual: 'Manual only',
 };
 

@@ -127,6 +127,13 @@ test('the sidebar layout at its default width: the title has a line of its own a
   if (!shown.demo.visible || !shown.demo.text.includes('Demo backend') || shown.demo.wordsWidth < 20 || shown.demo.scrollWidth > shown.demo.clientWidth) {
     await fail(`the demo badge lost its words: ${JSON.stringify(shown.demo)}`);
   }
+  // The meter's two switches share a line under the figures, each showing its whole label.
+  const switches = await frame.evaluate<Array<{ top: number; cut: boolean }>>(
+    `['effort-select', 'mode-select'].map((id) => { const e = document.querySelector('[data-testid="' + id + '"]'); const r = e.getBoundingClientRect(); return { top: Math.round(r.top), cut: e.scrollWidth > e.clientWidth }; })`,
+  );
+  if (switches[0]?.top !== switches[1]?.top || switches.some((entry) => entry.cut)) {
+    await fail(`the effort and compaction switches do not share one line whole: ${JSON.stringify(switches)} (side bar ${sidebarWidth} px)`);
+  }
 });
 
 /** Where a message's text and toggle are, and what they show. */
