@@ -229,14 +229,16 @@ export class CompactionPolicy {
     const live = response.stop_reason === 'compaction' && block !== undefined && isLiveCompactionBlock(block);
     const summary = live && typeof block.content === 'string' ? block.content : null;
     const pinned = live ? await this.pinnedBlocks(ctx) : [];
-    // What the next request carries besides the summary: the kept messages (all of them less those
-    // covered) and the pinned files. Counted here so the marker and the meter say the same.
-    const keptChars = JSON.stringify(history.toMessages(keepsUnboundThinking(settings))).length - JSON.stringify(messages).length;
-    const fixed = await this.fixedChars(ctx);
+    const id = newRecordId('c');
+    if (live) {
+      // As for a threshold compaction, the history holds the block before its marker is stored, so that
+      // the marker's size is the next request's, which the meter shows until an answer measures it.
+      history.applyOnDemandCompaction(block, keptIds, { recordId: id, blocks: pinned });
+    }
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',
-      id: newRecordId('c'),
+      id,
       at: Date.now(),
       compactionKind: 'onDemand',
       block: live ? block : undefined,
@@ -246,7 +248,7 @@ export class CompactionPolicy {
       putBack: live ? [...keptIds] : undefined,
       pinned: pinned.length > 0 ? pinned : undefined,
       tokensBefore,
-      tokensAfter: summary ? this.estimateChars(fixed + JSON.stringify(block).length + Math.max(0, keptChars) + JSON.stringify(pinned).length) : undefined,
+      tokensAfter: live ? await this.nextRequestTokens(ctx) : undefined,
       costUsd: compactionCostOf(figures, priceFor(response.model, settings.prices)),
       // Stored so that the conversation's totals, read back from the file, include what this request cost.
       usage: figures,
@@ -257,8 +259,6 @@ export class CompactionPolicy {
     ctx.usage.add(figures, priceFor(response.model, settings.prices), marker.id);
     if (live) {
       this.anchorProvider = settings.provider;
-      history.applyOnDemandCompaction(block, keptIds, { recordId: marker.id, blocks: pinned });
-      // The next answer measures the context exactly; until then the meter shows the marker's estimate.
       ctx.usage.contextTokens = marker.tokensAfter ?? ctx.usage.contextTokens;
     } else {
       ctx.logger.warn(`[Compaction] on-demand compaction produced no summary (stop reason ${response.stop_reason}); keeping the conversation as it is`);
@@ -328,11 +328,7 @@ export class CompactionPolicy {
   ): Promise<CompactionRecord & { paused: boolean }> {
     const { settings } = ctx;
     const summary = typeof block.content === 'string' ? block.content : null;
-    const tokensAfter = !summary
-      ? undefined
-      : settled
-        ? this.estimateChars((await this.fixedChars(ctx)) + JSON.stringify(sentMessages(ctx)).length)
-        : figures.contextTokens || this.estimate(summary);
+    const tokensAfter = !summary ? undefined : settled ? await this.nextRequestTokens(ctx) : figures.contextTokens || this.estimate(summary);
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',
@@ -377,6 +373,11 @@ export class CompactionPolicy {
     return Math.ceil(Math.ceil(chars / 4) * this.tokenRatio);
   }
 
+  /** What the next request will carry, in server tokens: the fixed part and the history as it is now. */
+  private async nextRequestTokens(ctx: TurnContext): Promise<number> {
+    return this.estimateChars((await this.fixedChars(ctx)) + JSON.stringify(sentMessages(ctx)).length);
+  }
+
   /** Characters every request of the conversation carries besides its messages: the system prompt and the tools. */
   private async fixedChars(ctx: Pick<TurnContext, 'systemPrompt'>): Promise<number> {
     return JSON.stringify(systemBlocks(await ctx.systemPrompt())).length + this.lastToolsChars;
@@ -386,12 +387,12 @@ export class CompactionPolicy {
   private async trimToFit(ctx: TurnContext, limit: number, reason: string): Promise<boolean> {
     const { history } = ctx;
     const fixed = await this.fixedChars(ctx);
-    const tokensBefore = this.estimateChars(fixed + JSON.stringify(sentMessages(ctx)).length);
+    const tokensBefore = await this.nextRequestTokens(ctx);
     const dropped = history.trimOldest((messages) => this.estimateChars(fixed + JSON.stringify(messages).length) < limit, keepsUnboundThinking(ctx.settings));
     if (dropped.length === 0) {
       return false;
     }
-    const tokensAfter = this.estimateChars(fixed + JSON.stringify(sentMessages(ctx)).length);
+    const tokensAfter = await this.nextRequestTokens(ctx);
     const marker: CompactionRecord = {
       v: 1,
       kind: 'compaction',

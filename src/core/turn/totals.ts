@@ -30,7 +30,7 @@ export class UsageTotals {
     const shown = (record: ConversationRecord): number | undefined =>
       record.kind === 'assistant' ? record.usage?.contextTokens || undefined : record.kind === 'compaction' ? record.tokensAfter : undefined;
     const last = records.findLast((record) => shown(record) !== undefined);
-    this.ledger.contextTokens = last ? (shown(last) ?? 0) : this.ledger.contextTokens;
+    this.ledger.contextTokens = (last && shown(last)) ?? this.ledger.contextTokens;
   }
 
   /** Adds figures; `recordId` names the stored answer they came with, if any. */
