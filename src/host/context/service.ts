@@ -348,9 +348,11 @@ export class ContextService extends Disposable {
     } catch {
       return;
     }
-    const watch = vscode.languages.onDidChangeDiagnostics(() => {
-      const found = uri ? vscode.languages.getDiagnostics(uri).length > 0 : workspaceDiagnostics().length > 0;
-      if (found) {
+    const scope = uri?.toString();
+    const inScope = (changed: vscode.Uri) => (scope !== undefined ? changed.toString() === scope : changed.scheme === 'file' && workspaceLocation(changed) !== undefined);
+    // Only the files the event names are looked at, not every diagnostic of the workspace on each change.
+    const watch = vscode.languages.onDidChangeDiagnostics((event) => {
+      if (event.uris.some((changed) => inScope(changed) && vscode.languages.getDiagnostics(changed).length > 0)) {
         watch.dispose();
         this.problemsWatch = undefined;
         listener();
